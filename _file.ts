@@ -1,0 +1,159 @@
+// Copyright 2026 the @locks/process-lock authors. MIT license.
+// The lock file: opening it safely, one non-blocking try at the kernel lock,
+// and checking that the path still names the file that was locked.
+
+import { dirname } from "node:path";
+
+const OPEN_EXISTING: Deno.OpenOptions = { read: true, write: true };
+const OPEN_NEW: Deno.OpenOptions = { read: true, write: true, createNew: true };
+const IS_WINDOWS = Deno.build.os === "windows";
+
+/** A lock file opened by {@linkcode openLockFile}. */
+export interface OpenedFile {
+  file: Deno.FsFile;
+  /** True when this call created the file. */
+  created: boolean;
+}
+
+/**
+ * Opens (and if needed creates, with its parent directories) the lock file
+ * for reading and writing, never truncating and never in append mode.
+ *
+ * @throws A Deno error of the original class whose message names the path
+ * and the problem.
+ */
+export function openLockFile(path: string): OpenedFile {
+  try {
+    return { file: Deno.openSync(path, OPEN_EXISTING), created: false };
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw explain(error, path);
+  }
+  // The file is missing. A dangling symbolic link also reads as missing:
+  // creating through it would lock a file somewhere else, so refuse it.
+  let link: Deno.FileInfo | undefined;
+  try {
+    link = Deno.lstatSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw explain(error, path);
+  }
+  if (link?.isSymlink) {
+    throw new Deno.errors.NotFound(
+      `Cannot use "${path}" as a lock file: it is a symbolic link to a file that does not exist`,
+    );
+  }
+  try {
+    Deno.mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    throw explain(error, path, `its directory "${dirname(path)}"`);
+  }
+  try {
+    return { file: Deno.openSync(path, OPEN_NEW), created: true };
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) {
+      throw explain(error, path);
+    }
+  }
+  // Another process created it in between: use theirs.
+  try {
+    return { file: Deno.openSync(path, OPEN_EXISTING), created: false };
+  } catch (error) {
+    throw explain(error, path);
+  }
+}
+
+/**
+ * One non-blocking try at the kernel lock.
+ *
+ * @returns True when the lock is now held through `file`.
+ */
+export function tryLockFile(file: Deno.FsFile, exclusive: boolean): boolean {
+  try {
+    return file.tryLockSync(exclusive);
+  } catch (error) {
+    // LockFileEx can report a conflict as ERROR_LOCK_VIOLATION, which Deno
+    // surfaces as PermissionDenied.
+    if (IS_WINDOWS && error instanceof Deno.errors.PermissionDenied) {
+      return false;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Checks that `path` still names the file open as `file` (same device and
+ * inode).
+ *
+ * @returns The held file's info, or `undefined` when the file was deleted or
+ * replaced.
+ */
+export function statIfSameFile(
+  file: Deno.FsFile,
+  path: string,
+): Deno.FileInfo | undefined {
+  const held = file.statSync();
+  let current: Deno.FileInfo;
+  try {
+    current = Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw explain(error, path);
+  }
+  return held.dev === current.dev && held.ino === current.ino
+    ? held
+    : undefined;
+}
+
+/** Unlocks and closes, ignoring a handle that is already closed. */
+export function closeLockFile(file: Deno.FsFile): void {
+  try {
+    file.unlockSync();
+  } catch {
+    // Closing below frees the lock all the same.
+  }
+  try {
+    file.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+/**
+ * Rewrites a file-system error so that its message names the lock path and
+ * says what to do. Keeps the error's class, and the original as `cause`.
+ */
+export function explain(
+  error: unknown,
+  path: string,
+  what = `lock file "${path}"`,
+): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  const prefix = `Cannot open ${what}`;
+  let message: string;
+  if (error instanceof Deno.errors.NotCapable) {
+    message =
+      `${prefix}: Deno has no permission to use it; run with --allow-read and --allow-write (for this path at least)`;
+  } else if (error instanceof Deno.errors.IsADirectory) {
+    message = `${prefix}: it is a directory`;
+  } else if (error instanceof Deno.errors.NotADirectory) {
+    message = `${prefix}: a part of its parent path is a file, not a directory`;
+  } else if (error instanceof Deno.errors.PermissionDenied) {
+    message =
+      `${prefix}: the operating system denied access (check that the directory is writable)`;
+  } else if (error instanceof Deno.errors.NotFound) {
+    message =
+      `${prefix}: its directory does not exist and could not be created`;
+  } else {
+    message = `${prefix}: ${error.message}`;
+  }
+  const Class = error.constructor as new (
+    message: string,
+    options?: ErrorOptions,
+  ) => Error;
+  try {
+    const wrapped = new Class(message, { cause: error });
+    if (wrapped instanceof Error) return wrapped;
+  } catch {
+    // A class that cannot be built this way: fall through.
+  }
+  return new Error(message, { cause: error });
+}

@@ -1,0 +1,118 @@
+// Copyright 2026 the @locks/process-lock authors. MIT license.
+// Checking and defaulting the options of the lock constructors and of
+// every acquire call.
+
+import { describe } from "./_path.ts";
+
+/** The default first delay and delay step between tries, in milliseconds. */
+export const DEFAULT_DELAY = 10;
+/** The default longest delay between tries, in milliseconds. */
+export const DEFAULT_MAX_DELAY = 100;
+
+/** `AcquireOptions` checked, with defaults filled in. */
+export interface ResolvedAcquireOptions {
+  blocking: boolean;
+  delay: number;
+  maxDelay: number;
+  timeout: number | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** `LockOptions` checked. */
+export interface ResolvedLockOptions {
+  sleep:
+    | ((ms: number, options?: { signal?: AbortSignal }) => Promise<void>)
+    | undefined;
+  logger: { debug(...data: unknown[]): void } | undefined;
+}
+
+function checkObject(value: unknown, what: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(`${what} must be an object, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function checkMs(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Option "${name}" must be a number of milliseconds, got ${
+        describe(value)
+      }`,
+    );
+  }
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(
+      `Option "${name}" must be a finite number of milliseconds >= 0, got ${value}${
+        name === "timeout" ? " (omit it to wait without a time limit)" : ""
+      }`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks acquire options and fills in fasteners' defaults.
+ *
+ * @throws {TypeError} On an option of the wrong type.
+ * @throws {RangeError} On a negative, NaN or infinite time.
+ */
+export function resolveAcquireOptions(
+  options: unknown,
+): ResolvedAcquireOptions {
+  const o = checkObject(options, "Acquire options");
+  if (o.blocking !== undefined && typeof o.blocking !== "boolean") {
+    throw new TypeError(
+      `Option "blocking" must be a boolean, got ${describe(o.blocking)}`,
+    );
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `Option "signal" must be an AbortSignal, got ${describe(o.signal)}`,
+    );
+  }
+  const delay = checkMs(o.delay, "delay") ?? DEFAULT_DELAY;
+  const maxDelay = checkMs(o.maxDelay, "maxDelay") ?? DEFAULT_MAX_DELAY;
+  return {
+    blocking: o.blocking ?? true,
+    delay,
+    // fasteners: a max_delay below delay means delay.
+    maxDelay: Math.max(delay, maxDelay),
+    timeout: checkMs(o.timeout, "timeout"),
+    signal: o.signal as AbortSignal | undefined,
+  };
+}
+
+/**
+ * Checks the options of a lock constructor.
+ *
+ * @throws {TypeError} On an option of the wrong type.
+ */
+export function resolveLockOptions(options: unknown): ResolvedLockOptions {
+  const o = checkObject(options, "Lock options");
+  if (o.sleep !== undefined && typeof o.sleep !== "function") {
+    throw new TypeError(
+      `Option "sleep" must be a function (ms, { signal }) => Promise<void>, got ${
+        describe(o.sleep)
+      }`,
+    );
+  }
+  const logger = o.logger as { debug?: unknown } | undefined;
+  if (
+    logger !== undefined &&
+    (logger === null || typeof logger !== "object" ||
+      typeof logger.debug !== "function")
+  ) {
+    throw new TypeError(
+      `Option "logger" must have a debug() method (console works), got ${
+        describe(logger)
+      }`,
+    );
+  }
+  return {
+    sleep: o.sleep as ResolvedLockOptions["sleep"],
+    logger: logger as ResolvedLockOptions["logger"],
+  };
+}

@@ -1,0 +1,98 @@
+// Copyright 2026 the @locks/process-lock authors. MIT license.
+// Wake-up on release: one file-system watcher per lock path per process,
+// shared by all of that path's waiters and closed when the last one leaves.
+// Closing a lock file that was open for writing raises an event, so a
+// release anywhere on the machine wakes the waiters at once. Correctness
+// never depends on it: waiters keep their backoff timer as the fallback.
+
+type Logger = { debug(...data: unknown[]): void } | undefined;
+
+interface SharedWatcher {
+  watcher: Deno.FsWatcher;
+  listeners: Set<() => void>;
+}
+
+const watchers = new Map<string, SharedWatcher>();
+let disabledReason: string | undefined;
+
+function noop(): void {}
+
+/**
+ * Calls `listener` on every file-system event on `path` until the returned
+ * function is called. Where watching is impossible (no read permission, no
+ * inotify instances left, a file system without events) it logs why and
+ * returns a function that does nothing: the caller's polling still works.
+ */
+export function watchLockFile(
+  path: string,
+  listener: () => void,
+  logger: Logger,
+): () => void {
+  let shared = watchers.get(path);
+  if (shared === undefined) {
+    if (disabledReason !== undefined) {
+      logger?.debug(
+        `Not watching "${path}" (${disabledReason}); waiting by polling`,
+      );
+      return noop;
+    }
+    let watcher: Deno.FsWatcher;
+    try {
+      watcher = Deno.watchFs(path, { recursive: false });
+    } catch (error) {
+      logger?.debug(
+        `Cannot watch "${path}" for releases (${
+          error instanceof Error ? error.message : String(error)
+        }); waiting by polling`,
+      );
+      return noop;
+    }
+    const created: SharedWatcher = { watcher, listeners: new Set() };
+    shared = created;
+    watchers.set(path, created);
+    pump(path, created, logger);
+  }
+  const entry = shared;
+  entry.listeners.add(listener);
+  return () => {
+    if (!entry.listeners.delete(listener) || entry.listeners.size > 0) return;
+    if (watchers.get(path) === entry) watchers.delete(path);
+    try {
+      entry.watcher.close();
+    } catch {
+      // Already closed by a failure in pump().
+    }
+  };
+}
+
+async function pump(
+  path: string,
+  shared: SharedWatcher,
+  logger: Logger,
+): Promise<void> {
+  try {
+    for await (const _event of shared.watcher) {
+      for (const listener of shared.listeners) listener();
+    }
+  } catch (error) {
+    logger?.debug(
+      `Watching "${path}" failed (${
+        error instanceof Error ? error.message : String(error)
+      }); waiting by polling`,
+    );
+    if (watchers.get(path) === shared) watchers.delete(path);
+    try {
+      shared.watcher.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/**
+ * Turns watching off (with a reason for the log) or back on for this
+ * process. For tests of the polling fallback; not exported by the package.
+ */
+export function setWatchingDisabled(reason: string | undefined): void {
+  disabledReason = reason;
+}

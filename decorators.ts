@@ -1,0 +1,209 @@
+// Copyright 2026 the @locks/process-lock authors. MIT license.
+// This module is browser incompatible.
+
+/**
+ * Decorators that hold an inter-process lock around every call of a
+ * function: {@linkcode interprocessLocked},
+ * {@linkcode interprocessReadLocked} and
+ * {@linkcode interprocessWriteLocked}. Each works as a plain wrapper and as a
+ * standard (TC39) method decorator.
+ *
+ * @example Usage
+ * ```ts
+ * import { interprocessLocked } from "@locks/process-lock/decorators";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * const double = interprocessLocked(path)(async (x: number) => x * 2);
+ * assert((await double(21)) === 42);
+ * ```
+ *
+ * @module
+ */
+
+import {
+  type AcquireOptions,
+  InterProcessLock,
+  type LockOptions,
+  LockTimeoutError,
+} from "./lock.ts";
+import { InterProcessReaderWriterLock } from "./rwlock.ts";
+import { resolveAcquireOptions, resolveLockOptions } from "./_options.ts";
+import { toLockPath } from "./_path.ts";
+
+/** Options of the decorators: the lock's options and the acquire options. */
+export type LockedOptions = LockOptions & AcquireOptions;
+
+/**
+ * What the decorators return: a function that wraps `fn` so that every
+ * call holds the lock while it runs. Called with a method decorator's
+ * context as second argument, it serves as a TC39 method decorator.
+ *
+ * @typeParam This The type of `this` in `fn`.
+ * @typeParam Args The parameters of `fn`.
+ * @typeParam R The result of `fn`, awaited.
+ */
+export type LockedDecorator = <This, Args extends unknown[], R>(
+  fn: (this: This, ...args: Args) => R,
+  context?: ClassMethodDecoratorContext<
+    This,
+    (this: This, ...args: Args) => R
+  >,
+) => (this: This, ...args: Args) => Promise<Awaited<R>>;
+
+function makeDecorator(
+  path: string | URL,
+  options: LockedOptions | undefined,
+  kind: "exclusive" | "read" | "write",
+): LockedDecorator {
+  const lockPath = toLockPath(path);
+  // Check every option now, so that a mistake shows where it is made.
+  resolveLockOptions(options);
+  resolveAcquireOptions(options);
+  const lockOptions: LockOptions = {
+    sleep: options?.sleep,
+    logger: options?.logger,
+  };
+  const acquireOptions: AcquireOptions = {
+    blocking: options?.blocking,
+    delay: options?.delay,
+    maxDelay: options?.maxDelay,
+    timeout: options?.timeout,
+    signal: options?.signal,
+  };
+  const timeoutError = () =>
+    new LockTimeoutError(lockPath, acquireOptions.timeout ?? 0);
+
+  return <This, Args extends unknown[], R>(
+    fn: (this: This, ...args: Args) => R,
+  ) => {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `A locked decorator wraps a function, got ${typeof fn}`,
+      );
+    }
+    return async function (this: This, ...args: Args): Promise<Awaited<R>> {
+      if (kind === "exclusive") {
+        using lock = new InterProcessLock(lockPath, lockOptions);
+        if (!(await lock.acquire(acquireOptions))) throw timeoutError();
+        return await fn.apply(this, args);
+      }
+      using rw = new InterProcessReaderWriterLock(lockPath, lockOptions);
+      const acquired = kind === "read"
+        ? await rw.acquireReadLock(acquireOptions)
+        : await rw.acquireWriteLock(acquireOptions);
+      if (!acquired) throw timeoutError();
+      return await fn.apply(this, args);
+    };
+  };
+}
+
+/**
+ * Holds an exclusive {@linkcode InterProcessLock} on `path` around every
+ * call: fasteners' `interprocess_locked`. The lock is released when the
+ * call returns, throws or rejects; arguments, `this` and the result pass
+ * through, and the wrapped function becomes async.
+ *
+ * @param path The lock file: a path or a `file:` URL.
+ * @param options The lock's and the acquire options.
+ * @returns A wrapper that is also a TC39 method decorator.
+ * @throws {TypeError} If the path or an option is of the wrong type.
+ * @throws {RangeError} If a time option is negative, NaN or infinite.
+ *
+ * Calls of the wrapped function reject with {@linkcode LockTimeoutError}
+ * when the `timeout` passes (the function then does not run).
+ *
+ * @example As a wrapper
+ * ```ts
+ * import { interprocessLocked } from "@locks/process-lock";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * const add = interprocessLocked(path, { timeout: 5000 })(
+ *   async (a: number, b: number) => a + b,
+ * );
+ * assert((await add(1, 2)) === 3);
+ * ```
+ *
+ * @example As a method decorator
+ * ```ts
+ * import { interprocessLocked } from "@locks/process-lock";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * class Job {
+ *   runs = 0;
+ *   @interprocessLocked(path)
+ *   async run(): Promise<number> {
+ *     return ++this.runs;
+ *   }
+ * }
+ * assert((await new Job().run()) === 1);
+ * ```
+ */
+export function interprocessLocked(
+  path: string | URL,
+  options?: LockedOptions,
+): LockedDecorator {
+  return makeDecorator(path, options, "exclusive");
+}
+
+/**
+ * Holds a read lock of an {@linkcode InterProcessReaderWriterLock} on
+ * `path` around every call: fasteners' `interprocess_read_locked`. Calls
+ * share the lock with other readers.
+ *
+ * @param path The lock file: a path or a `file:` URL.
+ * @param options The lock's and the acquire options.
+ * @returns A wrapper that is also a TC39 method decorator.
+ * @throws {TypeError} If the path or an option is of the wrong type.
+ * @throws {RangeError} If a time option is negative, NaN or infinite.
+ *
+ * @example Usage
+ * ```ts
+ * import { interprocessReadLocked } from "@locks/process-lock";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * const read = interprocessReadLocked(path)(async () => "cached");
+ * assert((await Promise.all([read(), read()])).join() === "cached,cached");
+ * ```
+ */
+export function interprocessReadLocked(
+  path: string | URL,
+  options?: LockedOptions,
+): LockedDecorator {
+  return makeDecorator(path, options, "read");
+}
+
+/**
+ * Holds the write lock of an {@linkcode InterProcessReaderWriterLock} on
+ * `path` around every call: fasteners' `interprocess_write_locked`.
+ *
+ * @param path The lock file: a path or a `file:` URL.
+ * @param options The lock's and the acquire options.
+ * @returns A wrapper that is also a TC39 method decorator.
+ * @throws {TypeError} If the path or an option is of the wrong type.
+ * @throws {RangeError} If a time option is negative, NaN or infinite.
+ *
+ * @example Usage
+ * ```ts
+ * import { interprocessWriteLocked } from "@locks/process-lock";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * class Cache {
+ *   @interprocessWriteLocked(path, { timeout: 5000 })
+ *   async refresh(): Promise<string> {
+ *     return "fresh";
+ *   }
+ * }
+ * assert((await new Cache().refresh()) === "fresh");
+ * ```
+ */
+export function interprocessWriteLocked(
+  path: string | URL,
+  options?: LockedOptions,
+): LockedDecorator {
+  return makeDecorator(path, options, "write");
+}
