@@ -1,0 +1,139 @@
+// Helpers for the tests: temporary paths and child processes that run the
+// fixture scripts with a real Deno.
+
+export const FIXTURES = new URL("./fixtures/", import.meta.url);
+
+/** A fresh temporary directory, removed by the returned dispose. */
+export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix: "process-lock-test-" });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** A running child process with line-by-line access to its stdout. */
+export class Child implements AsyncDisposable {
+  readonly process: Deno.ChildProcess;
+  #lines: AsyncIterator<string>;
+  #buffer: string[] = [];
+  readonly stderr: Promise<string>;
+  stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
+  constructor(args: string[], options: { permissions?: string[]; env?: Record<string, string> } = {}) {
+    const permissions = options.permissions ??
+      ["--allow-read", "--allow-write", "--allow-sys=hostname"];
+    this.process = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...permissions, ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: options.env,
+    }).spawn();
+    this.stdin = this.process.stdin.getWriter();
+    this.#lines = lines(this.process.stdout)[Symbol.asyncIterator]();
+    this.stderr = new Response(this.process.stderr).text();
+  }
+
+  /** Waits for the next stdout line that starts with `prefix`. */
+  async waitFor(prefix: string, timeoutMs = 20_000): Promise<string> {
+    const found = this.#buffer.findIndex((line) => line.startsWith(prefix));
+    if (found !== -1) return this.#buffer.splice(found, 1)[0];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Child did not print "${prefix}" in ${timeoutMs} ms; saw ${JSON.stringify(this.#buffer)}`)),
+        timeoutMs,
+      );
+    });
+    try {
+      while (true) {
+        const next = await Promise.race([this.#lines.next(), timeout]);
+        if (next.done) {
+          throw new Error(
+            `Child ended before printing "${prefix}"; saw ${JSON.stringify(this.#buffer)}; stderr: ${await this.stderr}`,
+          );
+        }
+        if (next.value.startsWith(prefix)) return next.value;
+        this.#buffer.push(next.value);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes the child's standard input (a fixture's cue to release). */
+  async closeStdin(): Promise<void> {
+    if (this.stdin) {
+      const writer = this.stdin;
+      this.stdin = undefined;
+      await writer.close().catch(() => {});
+    }
+  }
+
+  /** Waits for the end, and returns the status and the rest of stdout. */
+  async end(): Promise<{ status: Deno.CommandStatus; rest: string[]; stderr: string }> {
+    await this.closeStdin();
+    const rest = [...this.#buffer];
+    this.#buffer = [];
+    while (true) {
+      const next = await this.#lines.next();
+      if (next.done) break;
+      rest.push(next.value);
+    }
+    const status = await this.process.status;
+    return { status, rest, stderr: await this.stderr };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.process.kill("SIGKILL");
+    } catch {
+      // Already ended.
+    }
+    await this.end().catch(() => {});
+  }
+}
+
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let pending = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    let index;
+    while ((index = pending.indexOf("\n")) !== -1) {
+      yield pending.slice(0, index);
+      pending = pending.slice(index + 1);
+    }
+  }
+  if (pending) yield pending;
+}
+
+/** Spawns a fixture script. */
+export function fixture(name: string, args: string[], options?: { permissions?: string[]; env?: Record<string, string> }): Child {
+  return new Child([new URL(name, FIXTURES).pathname, ...args], options);
+}
+
+/** Runs a command to its end and returns its exit code and output. */
+export async function run(
+  command: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** The epoch time in ms with sub-ms precision, as the fixtures print it. */
+export function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

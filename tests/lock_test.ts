@@ -1,0 +1,279 @@
+// InterProcessLock inside one process: acquisition, release, options,
+// backoff, timeouts, cancellation, disposal and in-process exclusion.
+import assert from "node:assert/strict";
+import { InterProcessLock } from "../mod.ts";
+import { sleep, tempDir } from "./_helpers.ts";
+
+Deno.test("acquire, release and the acquired flag", async () => {
+  await using dir = await tempDir();
+  const lock = new InterProcessLock(`${dir.path}/a.lock`);
+  assert.equal(lock.acquired, false);
+  assert.equal(await lock.acquire(), true);
+  assert.equal(lock.acquired, true);
+  lock.release();
+  assert.equal(lock.acquired, false);
+  assert.equal(await lock.acquire({ blocking: false }), true);
+  lock.release();
+});
+
+Deno.test("a file: URL becomes its path; parent directories are created", async () => {
+  await using dir = await tempDir();
+  const url = new URL(`file://${dir.path}/deep/er/a.lock`);
+  const lock = new InterProcessLock(url);
+  assert.equal(lock.path, `${dir.path}/deep/er/a.lock`);
+  assert.equal(await lock.acquire(), true);
+  assert.ok(Deno.statSync(lock.path).isFile);
+  lock.release();
+  // Never deleted.
+  assert.ok(Deno.statSync(lock.path).isFile);
+});
+
+Deno.test("release of a lock that is not held throws an Error naming the path", async () => {
+  await using dir = await tempDir();
+  const lock = new InterProcessLock(`${dir.path}/a.lock`);
+  assert.throws(() => lock.release(), (e: Error) => {
+    assert.equal(e.constructor, Error);
+    assert.match(e.message, /not held/);
+    assert.ok(e.message.includes(`${dir.path}/a.lock`));
+    return true;
+  });
+  await lock.acquire();
+  lock.release();
+  assert.throws(() => lock.release(), /not held/);
+});
+
+Deno.test("two lock objects on one file in one process exclude each other", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const a = new InterProcessLock(path);
+  const b = new InterProcessLock(path);
+  assert.equal(await a.acquire(), true);
+  assert.equal(await b.acquire({ blocking: false }), false);
+  assert.equal(await b.acquire({ timeout: 50 }), false);
+  assert.equal(b.acquired, false);
+  a.release();
+  assert.equal(await b.acquire({ blocking: false }), true);
+  b.release();
+});
+
+Deno.test("concurrent acquire() calls on one object take turns (an async mutex)", async () => {
+  await using dir = await tempDir();
+  const lock = new InterProcessLock(`${dir.path}/a.lock`);
+  let inside = 0;
+  let maxInside = 0;
+  const order: number[] = [];
+  await Promise.all([0, 1, 2, 3, 4].map(async (i) => {
+    assert.equal(await lock.acquire(), true);
+    inside++;
+    maxInside = Math.max(maxInside, inside);
+    await sleep(5);
+    order.push(i);
+    inside--;
+    lock.release();
+  }));
+  assert.equal(maxInside, 1);
+  assert.equal(order.length, 5);
+  assert.equal(lock.acquired, false);
+});
+
+Deno.test("a release hands the lock to waiting tasks in arrival order", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const holder = new InterProcessLock(path);
+  await holder.acquire();
+  const order: number[] = [];
+  // Big delays: only the hand-off (not a timer) can explain a quick turn.
+  const waiters = [0, 1, 2, 3].map(async (i) => {
+    await sleep(i * 20);
+    const lock = new InterProcessLock(path);
+    assert.equal(await lock.acquire({ delay: 60_000, maxDelay: 60_000 }), true);
+    order.push(i);
+    await sleep(1);
+    lock.release();
+  });
+  await sleep(120);
+  const releasedAt = performance.now();
+  holder.release();
+  await Promise.all(waiters);
+  assert.deepEqual(order, [0, 1, 2, 3]);
+  assert.ok(performance.now() - releasedAt < 5_000);
+});
+
+Deno.test("timeout: resolves false after about the timeout, never sleeping past it", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const holder = new InterProcessLock(path);
+  await holder.acquire();
+  const sleeps: number[] = [];
+  const lock = new InterProcessLock(path, {
+    sleep: (ms, options) => {
+      sleeps.push(ms);
+      return new Promise((resolve) => {
+        const id = setTimeout(resolve, ms);
+        options?.signal?.addEventListener("abort", () => {
+          clearTimeout(id);
+          resolve();
+        });
+      });
+    },
+  });
+  const start = performance.now();
+  assert.equal(await lock.acquire({ delay: 20, maxDelay: 50, timeout: 300 }), false);
+  const elapsed = performance.now() - start;
+  assert.ok(elapsed >= 295, `returned after ${elapsed} ms`);
+  assert.ok(elapsed < 3_000, `returned after ${elapsed} ms`);
+  // fasteners' shape: delay, then delay more per failed try, capped.
+  assert.deepEqual(sleeps.slice(0, 4), [20, 40, 50, 50]);
+  assert.ok(sleeps.reduce((a, b) => a + b, 0) <= 300 + 1e-6, `slept ${sleeps}`);
+  assert.ok(sleeps.at(-1)! <= 50);
+  assert.equal(lock.acquired, false);
+  holder.release();
+});
+
+Deno.test("maxDelay below delay means delay; delay 0 never busy-spins", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const holder = new InterProcessLock(path);
+  await holder.acquire();
+  const sleeps: number[] = [];
+  const recording = (ms: number, options?: { signal?: AbortSignal }) => {
+    sleeps.push(ms);
+    return new Promise<void>((resolve) => {
+      const id = setTimeout(resolve, ms);
+      options?.signal?.addEventListener("abort", () => {
+        clearTimeout(id);
+        resolve();
+      });
+    });
+  };
+  const a = new InterProcessLock(path, { sleep: recording });
+  assert.equal(await a.acquire({ delay: 30, maxDelay: 5, timeout: 100 }), false);
+  assert.deepEqual(sleeps.slice(0, 3), [30, 30, 30]);
+
+  sleeps.length = 0;
+  let attempts = 0;
+  const b = new InterProcessLock(path, {
+    sleep: recording,
+    logger: { debug: (m: unknown) => String(m).startsWith("Attempt") && attempts++ },
+  });
+  assert.equal(await b.acquire({ delay: 0, maxDelay: 0, timeout: 100 }), false);
+  assert.ok(sleeps.every((ms) => ms >= 1 || ms === sleeps.at(-1)), `slept ${sleeps}`);
+  assert.ok(attempts <= 110, `${attempts} attempts in 100 ms`);
+  holder.release();
+});
+
+Deno.test("timeout 0 makes one try; blocking false makes exactly one try", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const holder = new InterProcessLock(path);
+  await holder.acquire();
+  for (const options of [{ timeout: 0 }, { blocking: false, timeout: 10_000 }]) {
+    let attempts = 0;
+    const lock = new InterProcessLock(path, {
+      logger: { debug: (m: unknown) => String(m).startsWith("Attempt") && attempts++ },
+    });
+    const start = performance.now();
+    assert.equal(await lock.acquire(options), false);
+    assert.equal(attempts, 1);
+    assert.ok(performance.now() - start < 1_000);
+  }
+  holder.release();
+});
+
+Deno.test("the logger hears each attempt and each wait", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const holder = new InterProcessLock(path);
+  await holder.acquire();
+  const messages: string[] = [];
+  const lock = new InterProcessLock(path, {
+    logger: { debug: (...data: unknown[]) => messages.push(data.join(" ")) },
+  });
+  assert.equal(await lock.acquire({ timeout: 60 }), false);
+  assert.ok(messages.some((m) => /^Attempt 1 .*busy/.test(m)), messages.join("\n"));
+  assert.ok(messages.some((m) => /^Waiting up to/.test(m)), messages.join("\n"));
+  assert.ok(messages.some((m) => /^Gave up/.test(m)), messages.join("\n"));
+  holder.release();
+});
+
+Deno.test("an abort signal rejects the wait with its reason and leaves nothing held or open", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const holder = new InterProcessLock(path);
+  await holder.acquire();
+  const lock = new InterProcessLock(path);
+  const controller = new AbortController();
+  const reason = new Error("stop waiting");
+  setTimeout(() => controller.abort(reason), 50);
+  const start = performance.now();
+  await assert.rejects(lock.acquire({ signal: controller.signal }), (e) => e === reason);
+  assert.ok(performance.now() - start < 2_000);
+  assert.equal(lock.acquired, false);
+  // An aborted signal rejects at once.
+  await assert.rejects(lock.acquire({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+  holder.release();
+  // Nothing of the aborted calls holds the file.
+  assert.equal(await lock.acquire({ blocking: false }), true);
+  lock.release();
+});
+
+Deno.test("an abort signal also stops a wait with a user sleep that honours it", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const holder = new InterProcessLock(path);
+  await holder.acquire();
+  const lock = new InterProcessLock(path, {
+    sleep: (ms, options) =>
+      new Promise((resolve, reject) => {
+        const id = setTimeout(resolve, ms);
+        options?.signal?.addEventListener("abort", () => {
+          clearTimeout(id);
+          reject(options.signal!.reason);
+        });
+      }),
+  });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 30);
+  await assert.rejects(
+    lock.acquire({ delay: 10_000, signal: controller.signal }),
+    (e: Error) => e.name === "AbortError",
+  );
+  holder.release();
+});
+
+Deno.test("using: the lock is released at the end of the block, on throw too", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  {
+    using lock = new InterProcessLock(path);
+    await lock.acquire();
+  }
+  await assert.rejects(async () => {
+    using lock = new InterProcessLock(path);
+    await lock.acquire();
+    throw new Error("boom");
+  }, /boom/);
+  const probe = new InterProcessLock(path);
+  assert.equal(await probe.acquire({ blocking: false }), true);
+  probe.release();
+});
+
+Deno.test("after dispose: acquire throws and pending acquires reject", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const holder = new InterProcessLock(path);
+  await holder.acquire();
+  const lock = new InterProcessLock(path);
+  const pending = lock.acquire();
+  await sleep(20);
+  lock[Symbol.dispose]();
+  await assert.rejects(pending, /disposed/);
+  await assert.rejects(lock.acquire(), (e: Error) => {
+    assert.match(e.message, /disposed/);
+    assert.ok(e.message.includes(path));
+    return true;
+  });
+  // Disposing twice is harmless.
+  lock[Symbol.dispose]();
+  holder.release();
+});
