@@ -44,7 +44,7 @@ export function openLockFile(path: string): OpenedFile {
   try {
     Deno.mkdirSync(dirname(path), { recursive: true });
   } catch (error) {
-    throw explain(error, path, `its directory "${dirname(path)}"`);
+    throw explain(error, path, dirname(path));
   }
   try {
     return { file: Deno.openSync(path, OPEN_NEW), created: true };
@@ -124,24 +124,23 @@ export function closeLockFile(file: Deno.FsFile): void {
 export function explain(
   error: unknown,
   path: string,
-  what = `lock file "${path}"`,
+  directory?: string,
 ): Error {
   if (!(error instanceof Error)) return new Error(String(error));
-  const prefix = `Cannot open ${what}`;
+  const prefix = directory === undefined
+    ? `Cannot open lock file "${path}"`
+    : `Cannot create the directory "${directory}" for lock file "${path}"`;
   let message: string;
   if (error instanceof Deno.errors.NotCapable) {
     message =
-      `${prefix}: Deno has no permission to use it; run with --allow-read and --allow-write (for this path at least)`;
+      `${prefix}: ${error.message} (a lock needs --allow-read and --allow-write for its file)`;
   } else if (error instanceof Deno.errors.IsADirectory) {
     message = `${prefix}: it is a directory`;
   } else if (error instanceof Deno.errors.NotADirectory) {
     message = `${prefix}: a part of its parent path is a file, not a directory`;
   } else if (error instanceof Deno.errors.PermissionDenied) {
     message =
-      `${prefix}: the operating system denied access (check that the directory is writable)`;
-  } else if (error instanceof Deno.errors.NotFound) {
-    message =
-      `${prefix}: its directory does not exist and could not be created`;
+      `${prefix}: the operating system denied access (is the directory writable?): ${error.message}`;
   } else {
     message = `${prefix}: ${error.message}`;
   }
