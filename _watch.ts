@@ -13,7 +13,6 @@ interface SharedWatcher {
 }
 
 const watchers = new Map<string, SharedWatcher>();
-let disabledReason: string | undefined;
 
 function noop(): void {}
 
@@ -30,12 +29,6 @@ export function watchLockFile(
 ): () => void {
   let shared = watchers.get(path);
   if (shared === undefined) {
-    if (disabledReason !== undefined) {
-      logger?.debug(
-        `Not watching "${path}" (${disabledReason}); waiting by polling`,
-      );
-      return noop;
-    }
     let watcher: Deno.FsWatcher;
     try {
       watcher = Deno.watchFs(path, { recursive: false });
@@ -87,12 +80,4 @@ async function pump(
       // Already closed.
     }
   }
-}
-
-/**
- * Turns watching off (with a reason for the log) or back on for this
- * process. For tests of the polling fallback; not exported by the package.
- */
-export function setWatchingDisabled(reason: string | undefined): void {
-  disabledReason = reason;
 }
