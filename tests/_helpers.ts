@@ -22,7 +22,10 @@ export class Child implements AsyncDisposable {
   readonly stderr: Promise<string>;
   stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
 
-  constructor(args: string[], options: { permissions?: string[]; env?: Record<string, string> } = {}) {
+  constructor(
+    args: string[],
+    options: { permissions?: string[]; env?: Record<string, string> } = {},
+  ) {
     const permissions = options.permissions ??
       ["--allow-read", "--allow-write", "--allow-sys=hostname"];
     this.process = new Deno.Command(Deno.execPath(), {
@@ -44,7 +47,14 @@ export class Child implements AsyncDisposable {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`Child did not print "${prefix}" in ${timeoutMs} ms; saw ${JSON.stringify(this.#buffer)}`)),
+        () =>
+          reject(
+            new Error(
+              `Child did not print "${prefix}" in ${timeoutMs} ms; saw ${
+                JSON.stringify(this.#buffer)
+              }`,
+            ),
+          ),
         timeoutMs,
       );
     });
@@ -53,7 +63,9 @@ export class Child implements AsyncDisposable {
         const next = await Promise.race([this.#lines.next(), timeout]);
         if (next.done) {
           throw new Error(
-            `Child ended before printing "${prefix}"; saw ${JSON.stringify(this.#buffer)}; stderr: ${await this.stderr}`,
+            `Child ended before printing "${prefix}"; saw ${
+              JSON.stringify(this.#buffer)
+            }; stderr: ${await this.stderr}`,
           );
         }
         if (next.value.startsWith(prefix)) return next.value;
@@ -74,7 +86,9 @@ export class Child implements AsyncDisposable {
   }
 
   /** Waits for the end, and returns the status and the rest of stdout. */
-  async end(): Promise<{ status: Deno.CommandStatus; rest: string[]; stderr: string }> {
+  async end(): Promise<
+    { status: Deno.CommandStatus; rest: string[]; stderr: string }
+  > {
     await this.closeStdin();
     const rest = [...this.#buffer];
     this.#buffer = [];
@@ -97,7 +111,9 @@ export class Child implements AsyncDisposable {
   }
 }
 
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+async function* lines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
   let pending = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     pending += chunk;
@@ -111,7 +127,11 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
 }
 
 /** Spawns a fixture script. */
-export function fixture(name: string, args: string[], options?: { permissions?: string[]; env?: Record<string, string> }): Child {
+export function fixture(
+  name: string,
+  args: string[],
+  options?: { permissions?: string[]; env?: Record<string, string> },
+): Child {
   return new Child([new URL(name, FIXTURES).pathname, ...args], options);
 }
 
@@ -120,7 +140,11 @@ export async function run(
   command: string,
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
+  const output = await new Deno.Command(command, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const decoder = new TextDecoder();
   return {
     code: output.code,

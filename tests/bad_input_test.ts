@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import {
   InterProcessLock,
-  InterProcessReaderWriterLock,
   interprocessLocked,
+  InterProcessReaderWriterLock,
   interprocessReadLocked,
   interprocessWriteLocked,
 } from "../mod.ts";
@@ -21,17 +21,26 @@ Deno.test("bad paths throw TypeError at construction", () => {
     [undefined, /string or a file: URL, got a undefined/],
     [null, /got null/],
     [{ path: "/tmp/x" }, /got an instance of Object/],
-    [new URL("https://example.com/x.lock"), /must be a file: URL, got a https: URL/],
+    [
+      new URL("https://example.com/x.lock"),
+      /must be a file: URL, got a https: URL/,
+    ],
   ];
   for (const [path, message] of cases) {
-    for (const make of [
-      () => new InterProcessLock(path as string),
-      () => new InterProcessReaderWriterLock(path as string),
-      () => interprocessLocked(path as string),
-      () => interprocessReadLocked(path as string),
-      () => interprocessWriteLocked(path as string),
-    ]) {
-      assert.throws(make, (e: Error) => e instanceof TypeError && message.test(e.message), String(path));
+    for (
+      const make of [
+        () => new InterProcessLock(path as string),
+        () => new InterProcessReaderWriterLock(path as string),
+        () => interprocessLocked(path as string),
+        () => interprocessReadLocked(path as string),
+        () => interprocessWriteLocked(path as string),
+      ]
+    ) {
+      assert.throws(
+        make,
+        (e: Error) => e instanceof TypeError && message.test(e.message),
+        String(path),
+      );
     }
   }
 });
@@ -40,7 +49,11 @@ Deno.test("bad acquire options throw TypeError or RangeError naming the option",
   await using dir = await tempDir();
   const path = `${dir.path}/a.lock`;
   const cases: [unknown, ErrorConstructor, RegExp][] = [
-    [{ delay: -1 }, RangeError, /"delay" must be a finite number of milliseconds >= 0, got -1/],
+    [
+      { delay: -1 },
+      RangeError,
+      /"delay" must be a finite number of milliseconds >= 0, got -1/,
+    ],
     [{ delay: NaN }, RangeError, /"delay" .* got NaN/],
     [{ delay: Infinity }, RangeError, /"delay" .* got Infinity/],
     [{ maxDelay: -5 }, RangeError, /"maxDelay"/],
@@ -49,7 +62,11 @@ Deno.test("bad acquire options throw TypeError or RangeError naming the option",
     [{ timeout: -1 }, RangeError, /"timeout" .* got -1/],
     [{ timeout: NaN }, RangeError, /"timeout"/],
     [{ timeout: Infinity }, RangeError, /"timeout" .*omit it/],
-    [{ delay: "10" }, TypeError, /"delay" must be a number of milliseconds, got a string/],
+    [
+      { delay: "10" },
+      TypeError,
+      /"delay" must be a number of milliseconds, got a string/,
+    ],
     [{ timeout: null }, TypeError, /"timeout" must be a number/],
     [{ blocking: "no" }, TypeError, /"blocking" must be a boolean/],
     [{ signal: {} }, TypeError, /"signal" must be an AbortSignal/],
@@ -60,7 +77,11 @@ Deno.test("bad acquire options throw TypeError or RangeError naming the option",
   const rw = new InterProcessReaderWriterLock(path);
   for (const [options, Class, message] of cases) {
     const check = (e: Error) => e instanceof Class && message.test(e.message);
-    await assert.rejects(lock.acquire(options as never), check, JSON.stringify(options));
+    await assert.rejects(
+      lock.acquire(options as never),
+      check,
+      JSON.stringify(options),
+    );
     await assert.rejects(rw.acquireReadLock(options as never), check);
     await assert.rejects(rw.acquireWriteLock(options as never), check);
     await assert.rejects(rw.readLock(options as never), check);
@@ -76,21 +97,44 @@ Deno.test("bad acquire options throw TypeError or RangeError naming the option",
 });
 
 Deno.test("bad lock options throw TypeError", () => {
-  assert.throws(() => new InterProcessLock("/tmp/x.lock", { sleep: 5 } as never), (e: Error) =>
-    e instanceof TypeError && /"sleep" must be a function/.test(e.message));
-  assert.throws(() => new InterProcessLock("/tmp/x.lock", { logger: {} } as never), (e: Error) =>
-    e instanceof TypeError && /"logger" must have a debug\(\) method/.test(e.message));
-  assert.throws(() => new InterProcessLock("/tmp/x.lock", "x" as never), TypeError);
-  assert.throws(() => interprocessLocked("/tmp/x.lock", { logger: 1 } as never), TypeError);
+  assert.throws(
+    () => new InterProcessLock("/tmp/x.lock", { sleep: 5 } as never),
+    (e: Error) =>
+      e instanceof TypeError && /"sleep" must be a function/.test(e.message),
+  );
+  assert.throws(
+    () => new InterProcessLock("/tmp/x.lock", { logger: {} } as never),
+    (e: Error) =>
+      e instanceof TypeError &&
+      /"logger" must have a debug\(\) method/.test(e.message),
+  );
+  assert.throws(
+    () => new InterProcessLock("/tmp/x.lock", "x" as never),
+    TypeError,
+  );
+  assert.throws(
+    () => interprocessLocked("/tmp/x.lock", { logger: 1 } as never),
+    TypeError,
+  );
 });
 
 Deno.test("a path that is a directory: Deno.errors.IsADirectory naming the path", async () => {
   await using dir = await tempDir();
-  for (const lock of [new InterProcessLock(dir.path), new InterProcessReaderWriterLock(dir.path)]) {
-    const acquire = lock instanceof InterProcessLock ? lock.acquire() : lock.acquireWriteLock();
+  for (
+    const lock of [
+      new InterProcessLock(dir.path),
+      new InterProcessReaderWriterLock(dir.path),
+    ]
+  ) {
+    const acquire = lock instanceof InterProcessLock
+      ? lock.acquire()
+      : lock.acquireWriteLock();
     await assert.rejects(acquire, (e: Error) => {
       assert.ok(e instanceof Deno.errors.IsADirectory, e.name);
-      assert.equal(e.message, `Cannot open lock file "${dir.path}": it is a directory`);
+      assert.equal(
+        e.message,
+        `Cannot open lock file "${dir.path}": it is a directory`,
+      );
       return true;
     });
   }
@@ -124,7 +168,10 @@ Deno.test("a lock path that is a dangling symlink is refused", async () => {
     assert.ok(e.message.includes(path));
     return true;
   });
-  assert.throws(() => Deno.statSync(`${dir.path}/missing-target`), Deno.errors.NotFound);
+  assert.throws(
+    () => Deno.statSync(`${dir.path}/missing-target`),
+    Deno.errors.NotFound,
+  );
 });
 
 Deno.test({
@@ -154,7 +201,8 @@ Deno.test({
     await using dir = await tempDir();
     const ro = `${dir.path}/ro`;
     Deno.mkdirSync(ro);
-    const script = new URL("./fixtures/no_permission.ts", import.meta.url).pathname;
+    const script =
+      new URL("./fixtures/no_permission.ts", import.meta.url).pathname;
     for (const kind of ["lock", "read"]) {
       const { code, stdout, stderr } = await run("unshare", [
         "-m",
@@ -168,14 +216,21 @@ Deno.test({
         kind,
       ]);
       assert.equal(code, 0, stderr);
-      assert.match(stdout, new RegExp(`^\\w+: Cannot (open|create the directory) ".*${ro}/sub".* lock file ".*${ro}/sub/a.lock"`), stdout);
+      assert.match(
+        stdout,
+        new RegExp(
+          `^\\w+: Cannot (open|create the directory) ".*${ro}/sub".* lock file ".*${ro}/sub/a.lock"`,
+        ),
+        stdout,
+      );
       assert.match(stdout, /[Rr]ead-only file system/, stdout);
     }
   },
 });
 
 Deno.test({
-  name: "a directory that cannot be created (under /proc) gives an error naming the path",
+  name:
+    "a directory that cannot be created (under /proc) gives an error naming the path",
   ignore: Deno.build.os !== "linux",
   async fn() {
     // /proc refuses new files even for root.
@@ -192,15 +247,27 @@ Deno.test("release twice, and a read lock released as a write lock, throw naming
   await using dir = await tempDir();
   const path = `${dir.path}/rw.lock`;
   const rw = new InterProcessReaderWriterLock(path);
-  assert.throws(() => rw.releaseReadLock(), /Cannot release a read lock on ".*rw\.lock": none is held/);
-  assert.throws(() => rw.releaseWriteLock(), /Cannot release the write lock on ".*rw\.lock": it is not held/);
+  assert.throws(
+    () => rw.releaseReadLock(),
+    /Cannot release a read lock on ".*rw\.lock": none is held/,
+  );
+  assert.throws(
+    () => rw.releaseWriteLock(),
+    /Cannot release the write lock on ".*rw\.lock": it is not held/,
+  );
   await rw.acquireReadLock();
-  assert.throws(() => rw.releaseWriteLock(), /a read lock is: use releaseReadLock\(\)/);
+  assert.throws(
+    () => rw.releaseWriteLock(),
+    /a read lock is: use releaseReadLock\(\)/,
+  );
   assert.equal(rw.readers, 1);
   rw.releaseReadLock();
   assert.throws(() => rw.releaseReadLock(), /none is held/);
   await rw.acquireWriteLock();
-  assert.throws(() => rw.releaseReadLock(), /the write lock is: use releaseWriteLock\(\)/);
+  assert.throws(
+    () => rw.releaseReadLock(),
+    /the write lock is: use releaseWriteLock\(\)/,
+  );
   rw.releaseWriteLock();
   assert.throws(() => rw.releaseWriteLock(), /not held/);
 });
@@ -215,10 +282,12 @@ Deno.test("acquire after dispose throws, for the reader-writer lock too", async 
   await assert.rejects(rw.writeLock(), /the lock object was disposed/);
 });
 
-for (const [missing, flags] of [
-  ["--allow-write", ["--allow-read"]],
-  ["--allow-read", ["--allow-write"]],
-] as const) {
+for (
+  const [missing, flags] of [
+    ["--allow-write", ["--allow-read"]],
+    ["--allow-read", ["--allow-write"]],
+  ] as const
+) {
   Deno.test(`a missing ${missing} gives an error that names the flag`, async () => {
     await using dir = await tempDir();
     const path = `${dir.path}/a.lock`;

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import {
   InterProcessLock,
-  InterProcessReaderWriterLock,
   interprocessLocked,
+  InterProcessReaderWriterLock,
   interprocessReadLocked,
   interprocessWriteLocked,
   LockTimeoutError,
@@ -55,7 +55,9 @@ Deno.test("the lock is released when the function throws or rejects", async () =
   });
   await assert.rejects(rejects(), /async boom/);
   assert.equal(await isFree(path), true);
-  const readRejects = interprocessReadLocked(path)(() => Promise.reject(new Error("read boom")));
+  const readRejects = interprocessReadLocked(path)(() =>
+    Promise.reject(new Error("read boom"))
+  );
   await assert.rejects(readRejects(), /read boom/);
   assert.equal(await isFree(path), true);
 });
@@ -137,17 +139,29 @@ Deno.test("a timeout that passes rejects with LockTimeoutError and the function 
   const rw = new InterProcessReaderWriterLock(path);
   await rw.acquireWriteLock();
   let ran = 0;
-  for (const decorate of [interprocessLocked, interprocessReadLocked, interprocessWriteLocked]) {
+  for (
+    const decorate of [
+      interprocessLocked,
+      interprocessReadLocked,
+      interprocessWriteLocked,
+    ]
+  ) {
     const fn = decorate(path, { timeout: 50 })(() => ran++);
     await assert.rejects(fn(), (e: Error) => {
       assert.ok(e instanceof LockTimeoutError);
       assert.equal(e.path, path);
       assert.equal(e.timeout, 50);
-      assert.match(e.message, /Timed out after 50 ms waiting for the lock on ".*d\.lock"/);
+      assert.match(
+        e.message,
+        /Timed out after 50 ms waiting for the lock on ".*d\.lock"/,
+      );
       return true;
     });
     const nonBlocking = decorate(path, { blocking: false })(() => ran++);
-    await assert.rejects(nonBlocking(), (e: Error) => e instanceof LockTimeoutError && e.timeout === 0);
+    await assert.rejects(
+      nonBlocking(),
+      (e: Error) => e instanceof LockTimeoutError && e.timeout === 0,
+    );
   }
   assert.equal(ran, 0);
   rw.releaseWriteLock();

@@ -42,7 +42,10 @@ Deno.test("readLockOwner names the holding process, and null once it is gone", a
     assert.ok(owner, "an owner while held");
     assert.equal(owner.pid, child.process.pid);
     assert.equal(owner.hostname, Deno.hostname());
-    assert.ok(owner.since.getTime() >= before - 1_000 && owner.since.getTime() <= Date.now());
+    assert.ok(
+      owner.since.getTime() >= before - 1_000 &&
+        owner.since.getTime() <= Date.now(),
+    );
     await child.end();
     assert.equal(readLockOwner(new URL(`file://${path}`)), null, "released");
   }
@@ -144,7 +147,10 @@ Deno.test("when the file cannot be watched, waiters fall back to polling, and sa
       const start = performance.now();
       assert.equal(await lock.acquire({ delay: 30_000, timeout: 1_000 }), true);
       const waited = performance.now() - start;
-      assert.ok(waited >= 950, `acquired after ${waited} ms: woken by an event?`);
+      assert.ok(
+        waited >= 950,
+        `acquired after ${waited} ms: woken by an event?`,
+      );
       lock.release();
       await child.end();
     }
@@ -155,10 +161,15 @@ Deno.test("when the file cannot be watched, waiters fall back to polling, and sa
     const lock = new InterProcessLock(path, {
       logger: { debug: (...data: unknown[]) => log.push(data.join(" ")) },
     });
-    assert.equal(await lock.acquire({ delay: 20, maxDelay: 20, timeout: 10_000 }), true);
+    assert.equal(
+      await lock.acquire({ delay: 20, maxDelay: 20, timeout: 10_000 }),
+      true,
+    );
     lock.release();
     assert.ok(
-      log.some((line) => /Cannot watch ".*poll\.lock".*Too many open files.*polling/.test(line)),
+      log.some((line) =>
+        /Cannot watch ".*poll\.lock".*Too many open files.*polling/.test(line)
+      ),
       log.join("\n"),
     );
     await child.end();
@@ -173,7 +184,11 @@ Deno.test("a reader's release wakes a waiting writer in another process at once"
   await using reader = fixture("hold.ts", ["read", path]);
   await reader.waitFor("acquired");
   const rw = new InterProcessReaderWriterLock(path);
-  const writing = rw.acquireWriteLock({ delay: 30_000, maxDelay: 30_000, timeout: 20_000 });
+  const writing = rw.acquireWriteLock({
+    delay: 30_000,
+    maxDelay: 30_000,
+    timeout: 20_000,
+  });
   await sleep(100);
   await reader.closeStdin();
   const released = Number((await reader.waitFor("released")).split(" ")[1]);

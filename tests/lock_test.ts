@@ -118,7 +118,10 @@ Deno.test("timeout: resolves false after about the timeout, never sleeping past 
     },
   });
   const start = performance.now();
-  assert.equal(await lock.acquire({ delay: 20, maxDelay: 50, timeout: 300 }), false);
+  assert.equal(
+    await lock.acquire({ delay: 20, maxDelay: 50, timeout: 300 }),
+    false,
+  );
   const elapsed = performance.now() - start;
   assert.ok(elapsed >= 295, `returned after ${elapsed} ms`);
   assert.ok(elapsed < 3_000, `returned after ${elapsed} ms`);
@@ -147,17 +150,25 @@ Deno.test("maxDelay below delay means delay; delay 0 never busy-spins", async ()
     });
   };
   const a = new InterProcessLock(path, { sleep: recording });
-  assert.equal(await a.acquire({ delay: 30, maxDelay: 5, timeout: 100 }), false);
+  assert.equal(
+    await a.acquire({ delay: 30, maxDelay: 5, timeout: 100 }),
+    false,
+  );
   assert.deepEqual(sleeps.slice(0, 3), [30, 30, 30]);
 
   sleeps.length = 0;
   let attempts = 0;
   const b = new InterProcessLock(path, {
     sleep: recording,
-    logger: { debug: (m: unknown) => String(m).startsWith("Attempt") && attempts++ },
+    logger: {
+      debug: (m: unknown) => String(m).startsWith("Attempt") && attempts++,
+    },
   });
   assert.equal(await b.acquire({ delay: 0, maxDelay: 0, timeout: 100 }), false);
-  assert.ok(sleeps.every((ms) => ms >= 1 || ms === sleeps.at(-1)), `slept ${sleeps}`);
+  assert.ok(
+    sleeps.every((ms) => ms >= 1 || ms === sleeps.at(-1)),
+    `slept ${sleeps}`,
+  );
   assert.ok(attempts <= 110, `${attempts} attempts in 100 ms`);
   holder.release();
 });
@@ -167,10 +178,14 @@ Deno.test("timeout 0 makes one try; blocking false makes exactly one try", async
   const path = `${dir.path}/a.lock`;
   const holder = new InterProcessLock(path);
   await holder.acquire();
-  for (const options of [{ timeout: 0 }, { blocking: false, timeout: 10_000 }]) {
+  for (
+    const options of [{ timeout: 0 }, { blocking: false, timeout: 10_000 }]
+  ) {
     let attempts = 0;
     const lock = new InterProcessLock(path, {
-      logger: { debug: (m: unknown) => String(m).startsWith("Attempt") && attempts++ },
+      logger: {
+        debug: (m: unknown) => String(m).startsWith("Attempt") && attempts++,
+      },
     });
     const start = performance.now();
     assert.equal(await lock.acquire(options), false);
@@ -190,8 +205,14 @@ Deno.test("the logger hears each attempt and each wait", async () => {
     logger: { debug: (...data: unknown[]) => messages.push(data.join(" ")) },
   });
   assert.equal(await lock.acquire({ timeout: 60 }), false);
-  assert.ok(messages.some((m) => /^Attempt 1 .*busy/.test(m)), messages.join("\n"));
-  assert.ok(messages.some((m) => /^Waiting up to/.test(m)), messages.join("\n"));
+  assert.ok(
+    messages.some((m) => /^Attempt 1 .*busy/.test(m)),
+    messages.join("\n"),
+  );
+  assert.ok(
+    messages.some((m) => /^Waiting up to/.test(m)),
+    messages.join("\n"),
+  );
   assert.ok(messages.some((m) => /^Gave up/.test(m)), messages.join("\n"));
   holder.release();
 });
@@ -206,11 +227,17 @@ Deno.test("an abort signal rejects the wait with its reason and leaves nothing h
   const reason = new Error("stop waiting");
   setTimeout(() => controller.abort(reason), 50);
   const start = performance.now();
-  await assert.rejects(lock.acquire({ signal: controller.signal }), (e) => e === reason);
+  await assert.rejects(
+    lock.acquire({ signal: controller.signal }),
+    (e) => e === reason,
+  );
   assert.ok(performance.now() - start < 2_000);
   assert.equal(lock.acquired, false);
   // An aborted signal rejects at once.
-  await assert.rejects(lock.acquire({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+  await assert.rejects(
+    lock.acquire({ signal: AbortSignal.abort(reason) }),
+    (e) => e === reason,
+  );
   holder.release();
   // Nothing of the aborted calls holds the file.
   assert.equal(await lock.acquire({ blocking: false }), true);

@@ -4,7 +4,10 @@ import assert from "node:assert/strict";
 import { InterProcessLock, InterProcessReaderWriterLock } from "../mod.ts";
 import { fixture, now, run, tempDir } from "./_helpers.ts";
 
-const HAS_FLOCK = await run("flock", ["--version"]).then((r) => r.code === 0, () => false);
+const HAS_FLOCK = await run("flock", ["--version"]).then(
+  (r) => r.code === 0,
+  () => false,
+);
 
 Deno.test("a lock held by another process excludes this one until released", async () => {
   await using dir = await tempDir();
@@ -27,13 +30,23 @@ Deno.test("this process's lock excludes another process", async () => {
   const lock = new InterProcessLock(path);
   await lock.acquire();
   {
-    await using child = fixture("hold.ts", ["lock", path, "0", JSON.stringify({ blocking: false })]);
+    await using child = fixture("hold.ts", [
+      "lock",
+      path,
+      "0",
+      JSON.stringify({ blocking: false }),
+    ]);
     const { status, rest } = await child.end();
     assert.equal(status.code, 3);
     assert.deepEqual(rest, ["not-acquired"]);
   }
   lock.release();
-  await using child = fixture("hold.ts", ["lock", path, "0", JSON.stringify({ blocking: false })]);
+  await using child = fixture("hold.ts", [
+    "lock",
+    path,
+    "0",
+    JSON.stringify({ blocking: false }),
+  ]);
   assert.ok((await child.waitFor("acquired")).length > 0);
   assert.equal((await child.end()).status.code, 0);
 });
@@ -62,7 +75,11 @@ Deno.test("a release wakes a waiting process long before its backoff timer", asy
   await child.waitFor("acquired");
   const lock = new InterProcessLock(path);
   // The timer alone would retry only after 30 s.
-  const waiting = lock.acquire({ delay: 30_000, maxDelay: 30_000, timeout: 20_000 });
+  const waiting = lock.acquire({
+    delay: 30_000,
+    maxDelay: 30_000,
+    timeout: 20_000,
+  });
   await new Promise((r) => setTimeout(r, 100));
   await child.closeStdin();
   const released = Number((await child.waitFor("released")).split(" ")[1]);
@@ -77,7 +94,12 @@ Deno.test("reader-writer: two processes read at once", async () => {
   const path = `${dir.path}/rw.lock`;
   await using a = fixture("hold.ts", ["read", path]);
   await a.waitFor("acquired");
-  await using b = fixture("hold.ts", ["read", path, "stdin", JSON.stringify({ timeout: 5_000 })]);
+  await using b = fixture("hold.ts", [
+    "read",
+    path,
+    "stdin",
+    JSON.stringify({ timeout: 5_000 }),
+  ]);
   await b.waitFor("acquired");
   // And this process can read too, but not write.
   const rw = new InterProcessReaderWriterLock(path);
@@ -100,16 +122,26 @@ Deno.test("reader-writer: a writer waits for readers, readers wait for a writer"
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(rw.writing, false);
   await reader.closeStdin();
-  const readerReleased = Number((await reader.waitFor("released")).split(" ")[1]);
+  const readerReleased = Number(
+    (await reader.waitFor("released")).split(" ")[1],
+  );
   assert.equal(await writing, true);
   assert.ok(now() >= readerReleased);
 
-  await using reader2 = fixture("hold.ts", ["read", path, "stdin", JSON.stringify({ timeout: 10_000 })]);
+  await using reader2 = fixture("hold.ts", [
+    "read",
+    path,
+    "stdin",
+    JSON.stringify({ timeout: 10_000 }),
+  ]);
   await new Promise((r) => setTimeout(r, 300));
   const writerReleased = now();
   rw.releaseWriteLock();
   const acquired = Number((await reader2.waitFor("acquired")).split(" ")[1]);
-  assert.ok(acquired >= writerReleased, "the reader got in before the writer left");
+  assert.ok(
+    acquired >= writerReleased,
+    "the reader got in before the writer left",
+  );
   await reader2.end();
 });
 

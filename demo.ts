@@ -1,0 +1,122 @@
+// Copyright 2026 the @locks/process-lock authors. MIT license.
+/**
+ * The demo: several processes each increment one shared counter file many
+ * times, each increment under an {@linkcode InterProcessLock}. Prints what
+ * each process did and the final count against the expected one, and exits
+ * non-zero if any update was lost.
+ *
+ *   deno task demo [--processes N] [--increments N] [--no-lock]
+ *
+ * `--no-lock` runs the same increments without the lock, to show the lost
+ * updates that the lock prevents.
+ *
+ * @module
+ */
+import { InterProcessLock } from "./mod.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One worker process: `n` locked read-increment-write rounds. */
+async function worker(
+  lockPath: string,
+  counterPath: string,
+  n: number,
+  locked: boolean,
+) {
+  const lock = new InterProcessLock(lockPath);
+  let longestWait = 0;
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    if (locked) await lock.acquire();
+    longestWait = Math.max(longestWait, performance.now() - t);
+    const value = Number(Deno.readTextFileSync(counterPath) || "0");
+    await sleep(0); // a real gap between read and write, as in real work
+    Deno.writeTextFileSync(counterPath, String(value + 1));
+    if (locked) lock.release();
+  }
+  const elapsed = performance.now() - start;
+  console.log(JSON.stringify({ pid: Deno.pid, n, elapsed, longestWait }));
+}
+
+function option(name: string, fallback: number): number {
+  const index = Deno.args.indexOf(name);
+  if (index === -1) return fallback;
+  const value = Number(Deno.args[index + 1]);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`${name} needs a whole number >= 1`);
+    Deno.exit(64);
+  }
+  return value;
+}
+
+async function main() {
+  const processes = option("--processes", 4);
+  const increments = option("--increments", 300);
+  const locked = !Deno.args.includes("--no-lock");
+  const dir = await Deno.makeTempDir({ prefix: "process-lock-demo-" });
+  const counterPath = `${dir}/counter`;
+  const lockPath = `${dir}/counter.lock`;
+  Deno.writeTextFileSync(counterPath, "0");
+  console.log(
+    `${processes} processes x ${increments} increments of ${counterPath}, ${
+      locked ? `each under the lock ${lockPath}` : "WITHOUT the lock"
+    }`,
+  );
+  const self = new URL(import.meta.url).pathname;
+  const children = Array.from(
+    { length: processes },
+    () =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--quiet",
+          "--allow-read",
+          "--allow-write",
+          self,
+          "--worker",
+          lockPath,
+          counterPath,
+          String(increments),
+          String(locked),
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output(),
+  );
+  const outputs = await Promise.all(children);
+  let failed = false;
+  outputs.forEach((output, i) => {
+    if (!output.success) {
+      failed = true;
+      console.log(`  worker ${i + 1}: failed with exit code ${output.code}`);
+      return;
+    }
+    const report = JSON.parse(new TextDecoder().decode(output.stdout));
+    console.log(
+      `  worker ${i + 1} (pid ${report.pid}): ${report.n} increments in ${
+        report.elapsed.toFixed(0)
+      } ms, longest wait for the lock ${report.longestWait.toFixed(1)} ms`,
+    );
+  });
+  const final = Number(Deno.readTextFileSync(counterPath));
+  const expected = processes * increments;
+  await Deno.remove(dir, { recursive: true });
+  if (final === expected && !failed) {
+    console.log(`final count ${final}, expected ${expected}: no update lost`);
+  } else {
+    console.log(
+      `final count ${final}, expected ${expected}: ${
+        expected - final
+      } updates LOST`,
+    );
+    Deno.exit(1);
+  }
+}
+
+if (Deno.args[0] === "--worker") {
+  const [, lockPath, counterPath, n, locked] = Deno.args;
+  await worker(lockPath, counterPath, Number(n), locked === "true");
+} else {
+  await main();
+}
