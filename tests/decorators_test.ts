@@ -117,12 +117,13 @@ Deno.test("TC39 method decorators keep this and arguments", async () => {
       return this.count;
     }
     @interprocessReadLocked(path)
-    async get(): Promise<number> {
-      return this.count;
+    get(): Promise<number> {
+      return Promise.resolve(this.count);
     }
     @interprocessWriteLocked(path, { timeout: 5_000 })
-    async reset(): Promise<void> {
+    reset(): Promise<void> {
       this.count = 0;
+      return Promise.resolve();
     }
   }
   const store = new Store();
