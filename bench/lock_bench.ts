@@ -1,0 +1,104 @@
+// Single-process costs, each beside the raw Deno primitive in the same run.
+//
+//   deno bench --allow-read --allow-write --allow-sys=hostname bench/
+import { InterProcessLock, InterProcessReaderWriterLock } from "../mod.ts";
+
+const dir = Deno.makeTempDirSync({ prefix: "process-lock-bench-" });
+const rawPath = `${dir}/raw.lock`;
+const path = `${dir}/lib.lock`;
+const rwPath = `${dir}/rw.lock`;
+const OPEN: Deno.OpenOptions = { read: true, write: true, create: true };
+Deno.writeTextFileSync(rawPath, "");
+
+Deno.bench({
+  name: "raw: openSync + tryLockSync(true) + unlockSync + close",
+  group: "uncontended exclusive acquire+release",
+  baseline: true,
+  fn() {
+    const file = Deno.openSync(rawPath, OPEN);
+    if (!file.tryLockSync(true)) throw new Error("busy");
+    file.unlockSync();
+    file.close();
+  },
+});
+
+Deno.bench({
+  name: "raw: open + await lock(true) + unlock + close",
+  group: "uncontended exclusive acquire+release",
+  async fn() {
+    const file = await Deno.open(rawPath, OPEN);
+    await file.lock(true);
+    await file.unlock();
+    file.close();
+  },
+});
+
+const lock = new InterProcessLock(path);
+Deno.bench({
+  name: "InterProcessLock: await acquire() + release()",
+  group: "uncontended exclusive acquire+release",
+  async fn() {
+    if (!(await lock.acquire())) throw new Error("busy");
+    lock.release();
+  },
+});
+
+const rw = new InterProcessReaderWriterLock(rwPath);
+Deno.bench({
+  name: "raw: openSync + tryLockSync(false) + unlockSync + close",
+  group: "uncontended shared acquire+release",
+  baseline: true,
+  fn() {
+    const file = Deno.openSync(rawPath, OPEN);
+    if (!file.tryLockSync(false)) throw new Error("busy");
+    file.unlockSync();
+    file.close();
+  },
+});
+
+Deno.bench({
+  name:
+    "InterProcessReaderWriterLock: await acquireReadLock() + releaseReadLock()",
+  group: "uncontended shared acquire+release",
+  async fn() {
+    if (!(await rw.acquireReadLock())) throw new Error("busy");
+    rw.releaseReadLock();
+  },
+});
+
+Deno.bench({
+  name:
+    "InterProcessReaderWriterLock: await acquireWriteLock() + releaseWriteLock()",
+  group: "uncontended shared acquire+release",
+  async fn() {
+    if (!(await rw.acquireWriteLock())) throw new Error("busy");
+    rw.releaseWriteLock();
+  },
+});
+
+const busyPath = `${dir}/busy.lock`;
+const held = Deno.openSync(busyPath, OPEN);
+held.tryLockSync(true);
+const busy = new InterProcessLock(busyPath);
+Deno.bench({
+  name: "raw: openSync + tryLockSync(true) fails + close",
+  group: "non-blocking try on a held lock",
+  baseline: true,
+  fn() {
+    const file = Deno.openSync(busyPath, OPEN);
+    if (file.tryLockSync(true)) throw new Error("not busy");
+    file.close();
+  },
+});
+Deno.bench({
+  name: "InterProcessLock: await acquire({ blocking: false }) fails",
+  group: "non-blocking try on a held lock",
+  async fn() {
+    if (await busy.acquire({ blocking: false })) throw new Error("not busy");
+  },
+});
+
+globalThis.addEventListener("unload", () => {
+  held.close();
+  Deno.removeSync(dir, { recursive: true });
+});
