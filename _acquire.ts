@@ -8,6 +8,7 @@ import type {
   ResolvedLockOptions,
 } from "./_options.ts";
 import { watchLockFile } from "./_watch.ts";
+import { GRACE_MS, noteAcquired, takeYield } from "./_fair.ts";
 
 /** One contender for a lock: what a single acquire call tries to take. */
 export interface Contender {
@@ -16,11 +17,19 @@ export interface Contender {
   /**
    * One non-blocking try. True when the lock is now held (and recorded by
    * the lock object). May throw on a file-system error.
+   *
+   * @param waiting True inside the wait loop: a failed try then marks the
+   * file as waited for.
+   * @param recheck True when the file may have been replaced since the last
+   * try: a failed try then checks the path and reopens.
    */
-  tryAcquire(): boolean;
+  tryAcquire(waiting: boolean, recheck: boolean): boolean;
   /** Frees whatever the tries left open; called when the call gives up. */
   abandon(): void;
 }
+
+/** Why a sleep between tries ended. */
+type WakeReason = "timer" | "release" | "change" | "handoff" | "abort";
 
 interface Waiter {
   readonly contender: Contender;
@@ -28,10 +37,14 @@ interface Waiter {
   granted: boolean;
   /** Set when the waiter's call has given up; hand-offs skip it. */
   gone: boolean;
-  /** Set by a wake-up that came while the waiter was not sleeping. */
-  woken: boolean;
+  /** A wake-up that came while the waiter was not sleeping. */
+  pending: WakeReason | undefined;
+  /** While true, file-system events do not end a sleep... */
+  deaf: boolean;
+  /** ...but set this. */
+  missed: boolean;
   /** Ends the current sleep early. */
-  wake: () => void;
+  wake: (reason: WakeReason) => void;
 }
 
 /** Waiting calls per lock key, in arrival order. */
@@ -71,15 +84,16 @@ export function handOff(key: string): void {
     if (waiter.granted || waiter.gone) continue;
     let ok: boolean;
     try {
-      ok = waiter.contender.tryAcquire();
+      ok = waiter.contender.tryAcquire(true, false);
     } catch {
       // Let the waiter meet the error in its own call, not in release().
-      waiter.wake();
+      waiter.wake("change");
       return;
     }
     if (!ok) return;
     waiter.granted = true;
-    waiter.wake();
+    noteAcquired(key);
+    waiter.wake("handoff");
     if (waiter.contender.exclusive) return;
   }
 }
@@ -125,22 +139,25 @@ export async function acquireWith(
   const logger = lockOptions.logger;
   const mode = contender.exclusive ? "exclusive" : "shared";
   let attempts = 0;
-  const attempt = (): boolean => {
+  const attempt = (waiting: boolean, recheck: boolean): boolean => {
     attempts++;
-    const ok = contender.tryAcquire();
+    const ok = contender.tryAcquire(waiting, recheck);
     logger?.debug(
       `Attempt ${attempts} at the ${mode} lock on "${key}": ${
         ok ? "acquired" : "busy"
       }`,
     );
+    if (ok) noteAcquired(key);
     return ok;
   };
 
-  // Fast path: one synchronous try, unless calls of this process are
-  // already queued for the file: they go first, and this call waits its turn.
+  // Fast path: one synchronous try. Skipped when calls of this process are
+  // already queued for the file (they go first), or when this process has
+  // just kept the lock long enough from waiters of other processes.
   const behind = blocking && queues.has(key);
+  const yielding = blocking && takeYield(key);
   try {
-    if (!behind && attempt()) return true;
+    if (!behind && !yielding && attempt(false, false)) return true;
     if (!blocking || timeout === 0) {
       contender.abandon();
       return false;
@@ -156,23 +173,50 @@ export async function acquireWith(
     contender,
     granted: false,
     gone: false,
-    woken: false,
-    wake: () => {
-      waiter.woken = true;
+    pending: undefined,
+    deaf: false,
+    missed: false,
+    wake: (reason) => {
+      waiter.pending ??= reason;
     },
   };
   const onAbort = () => {
     waiter.gone = true;
-    waiter.wake();
+    waiter.wake("abort");
   };
   signal.addEventListener("abort", onAbort, { once: true });
   enqueue(key, waiter);
   // Listen first, then try again, then wait: no release can slip between.
-  const unwatch = watchLockFile(key, () => waiter.wake(), logger);
+  // Writes (the owner record) do not wake anyone; closes, which every
+  // release makes, and a file removed or replaced do.
+  const unwatch = watchLockFile(key, (kind) => {
+    if (kind === "modify") return;
+    if (waiter.deaf) waiter.missed = true;
+    else waiter.wake(kind === "access" ? "release" : "change");
+  }, logger);
   let acquired = false;
   try {
-    if (!behind) acquired = attempt();
     let sleepMs = options.delay;
+    if (yielding) {
+      // Stay back for a moment, deaf to releases, so that a waiter of
+      // another process gets the lock this process just released.
+      logger?.debug(`Letting other processes take "${key}" first`);
+      waiter.deaf = true;
+      try {
+        await sleepUnlessWoken(
+          waiter,
+          Math.min(GRACE_MS, deadline - start),
+          lockOptions,
+          undefined,
+          key,
+        );
+      } finally {
+        waiter.deaf = false;
+      }
+      if (waiter.granted) acquired = true;
+      else signal.throwIfAborted();
+    }
+    if (!behind && !acquired) acquired = attempt(true, false);
     while (!acquired) {
       signal.throwIfAborted();
       const remaining = deadline - performance.now();
@@ -183,15 +227,35 @@ export async function acquireWith(
         break;
       }
       const ms = Math.min(Math.max(sleepMs, MIN_SLEEP), remaining);
-      await sleepUnlessWoken(waiter, ms, lockOptions, logger, key);
+      const reason = await sleepUnlessWoken(
+        waiter,
+        ms,
+        lockOptions,
+        logger,
+        key,
+      );
       if (waiter.granted) {
         acquired = true;
         logger?.debug(`Handed the ${mode} lock on "${key}" by this process`);
         break;
       }
       signal.throwIfAborted();
-      acquired = attempt();
-      sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
+      // A release needs only a try; after a timer or a change of the file,
+      // check that the file open is still the one at the path.
+      acquired = attempt(true, reason !== "release");
+      if (reason === "timer") {
+        sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
+      } else if (!acquired && reason === "release") {
+        // Someone else won that release. A holder that keeps re-acquiring
+        // would wake every waiter of every process at each release: stay
+        // deaf for a moment, then try once if a release came meanwhile.
+        if (await settle(waiter, deadline, lockOptions, key)) {
+          acquired = true;
+        } else if (waiter.missed) {
+          signal.throwIfAborted();
+          acquired = attempt(true, false);
+        }
+      }
     }
     return acquired;
   } finally {
@@ -203,46 +267,78 @@ export async function acquireWith(
   }
 }
 
-/** Sleeps `ms`, or less when the waiter is woken or its call aborted. */
+/** How long a waiter stays deaf after losing a release to another. */
+const SETTLE_MS = 1;
+
+/**
+ * Sleeps {@linkcode SETTLE_MS} (or until the deadline) deaf to releases,
+ * noting in `waiter.missed` whether one came.
+ *
+ * @returns True when a hand-off granted the lock meanwhile.
+ */
+async function settle(
+  waiter: Waiter,
+  deadline: number,
+  lockOptions: ResolvedLockOptions,
+  key: string,
+): Promise<boolean> {
+  const ms = Math.min(SETTLE_MS, deadline - performance.now());
+  waiter.missed = false;
+  if (ms <= 0) return waiter.granted;
+  waiter.deaf = true;
+  try {
+    await sleepUnlessWoken(waiter, ms, lockOptions, undefined, key);
+  } finally {
+    waiter.deaf = false;
+  }
+  return waiter.granted;
+}
+
+/**
+ * Sleeps `ms`, or less when the waiter is woken or its call aborted.
+ *
+ * @returns Why the sleep ended.
+ */
 function sleepUnlessWoken(
   waiter: Waiter,
   ms: number,
   lockOptions: ResolvedLockOptions,
   logger: ResolvedLockOptions["logger"],
   key: string,
-): Promise<void> {
-  if (waiter.woken) {
-    waiter.woken = false;
-    return Promise.resolve();
+): Promise<WakeReason> {
+  const pending = waiter.pending;
+  if (pending !== undefined) {
+    waiter.pending = undefined;
+    return Promise.resolve(pending);
   }
   logger?.debug(`Waiting up to ${ms.toFixed(1)} ms for "${key}"`);
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<WakeReason>((resolve, reject) => {
     const timer = new AbortController();
     let settled = false;
-    const finish = (error?: unknown) => {
+    const finish = (reason: WakeReason, error?: unknown) => {
       if (settled) return;
       settled = true;
-      waiter.woken = false;
-      waiter.wake = () => {
-        waiter.woken = true;
+      waiter.pending = undefined;
+      waiter.wake = (next) => {
+        waiter.pending ??= next;
       };
       timer.abort();
-      if (error === undefined) resolve();
+      if (error === undefined) resolve(reason);
       else reject(error);
     };
-    waiter.wake = () => finish();
+    waiter.wake = (reason) => finish(reason);
     const sleep = lockOptions.sleep ?? defaultSleep;
     let sleeping: Promise<void>;
     try {
       sleeping = Promise.resolve(sleep(ms, { signal: timer.signal }));
     } catch (error) {
-      return finish(error);
+      return finish("timer", error);
     }
     sleeping.then(
-      () => finish(),
+      () => finish("timer"),
       (error) => {
         // Our own abort of the timer is not an error.
-        if (!timer.signal.aborted) finish(error);
+        if (!timer.signal.aborted) finish("timer", error);
       },
     );
   });

@@ -12,6 +12,7 @@ import {
   tryLockFile,
 } from "./_file.ts";
 import { initRecord, writeRecord } from "./_owner.ts";
+import { markWaiting, yieldOnRelease } from "./_fair.ts";
 
 /** How often in a row the file may be replaced before a try gives up. */
 const MAX_REPLACED = 16;
@@ -22,6 +23,7 @@ const MAX_REPLACED = 16;
  */
 export class FileContender implements Contender {
   #opened: OpenedFile | undefined;
+  /** True until the first try on a newly opened file. */
   #fresh = false;
 
   constructor(
@@ -30,7 +32,7 @@ export class FileContender implements Contender {
     readonly onLocked: (file: Deno.FsFile) => void,
   ) {}
 
-  tryAcquire(): boolean {
+  tryAcquire(waiting: boolean, recheck: boolean): boolean {
     for (let replaced = 0;; replaced++) {
       if (this.#opened === undefined) {
         this.#opened = openLockFile(this.path);
@@ -38,17 +40,24 @@ export class FileContender implements Contender {
         if (this.#opened.created) initRecord(this.#opened.file);
       }
       const { file } = this.#opened;
+      const fresh = this.#fresh;
+      this.#fresh = false;
       const locked = tryLockFile(file, this.exclusive);
-      // A file opened just now was the one at the path; an older one may
-      // have been replaced while this call waited.
-      if (!locked && this.#fresh) {
-        this.#fresh = false;
+      let info: Deno.FileInfo | undefined;
+      if (locked || (recheck && !fresh)) {
+        // After locking, and now and then while waiting: is the file open
+        // still the one at the path?
+        info = statIfSameFile(file, this.path);
+      } else if (waiting) {
+        info = file.statSync();
+      } else {
         return false;
       }
-      this.#fresh = false;
-      const info = statIfSameFile(file, this.path);
       if (info !== undefined) {
-        if (!locked) return false;
+        if (!locked) {
+          markWaiting(file, info);
+          return false;
+        }
         if (this.exclusive) writeRecord(file, info);
         this.#opened = undefined;
         this.onLocked(file);
@@ -71,10 +80,14 @@ export class FileContender implements Contender {
   }
 }
 
-/** Unlocks and closes a held lock file, then offers the lock to waiters. */
+/**
+ * Unlocks and closes a held lock file, then offers the lock to the waiting
+ * calls of this process, unless waiters of other processes should go first.
+ */
 export function releaseLockFile(key: string, file: Deno.FsFile): void {
+  const yielding = yieldOnRelease(key, file);
   closeLockFile(file);
-  handOff(key);
+  if (!yielding) handOff(key);
 }
 
 /**

@@ -9,6 +9,8 @@ export const MAGIC = "@locks/process-lock owner record v1\n";
 export const RECORD_SIZE = 256;
 
 const encoder = new TextEncoder();
+/** Files seen to carry the magic, by device, inode and birth time. */
+const verified = new Set<string>();
 const MAGIC_BYTES = encoder.encode(MAGIC);
 const PAYLOAD_SIZE = RECORD_SIZE - MAGIC_BYTES.length;
 
@@ -68,15 +70,22 @@ export function initRecord(file: Deno.FsFile): void {
 export function writeRecord(file: Deno.FsFile, info: Deno.FileInfo): void {
   if (info.size !== RECORD_SIZE) return;
   try {
-    // Reading the magic leaves the offset where the payload starts.
-    const head = new Uint8Array(MAGIC_BYTES.length);
-    let got = 0;
-    while (got < head.length) {
-      const n = file.readSync(head.subarray(got));
-      if (n === null) return;
-      got += n;
+    const id = `${info.dev}:${info.ino}:${info.birthtime?.getTime()}`;
+    if (verified.has(id)) {
+      file.seekSync(MAGIC_BYTES.length, Deno.SeekMode.Start);
+    } else {
+      // Reading the magic leaves the offset where the payload starts.
+      const head = new Uint8Array(MAGIC_BYTES.length);
+      let got = 0;
+      while (got < head.length) {
+        const n = file.readSync(head.subarray(got));
+        if (n === null) return;
+        got += n;
+      }
+      if (!head.every((byte, i) => byte === MAGIC_BYTES[i])) return;
+      if (verified.size > 1000) verified.clear();
+      verified.add(id);
     }
-    if (!head.every((byte, i) => byte === MAGIC_BYTES[i])) return;
     writeAll(file, payload());
   } catch {
     // A read-only or full file system: the lock itself still holds.

@@ -9,7 +9,7 @@ type Logger = { debug(...data: unknown[]): void } | undefined;
 
 interface SharedWatcher {
   watcher: Deno.FsWatcher;
-  listeners: Set<() => void>;
+  listeners: Set<(kind: Deno.FsEvent["kind"]) => void>;
 }
 
 const watchers = new Map<string, SharedWatcher>();
@@ -17,14 +17,14 @@ const watchers = new Map<string, SharedWatcher>();
 function noop(): void {}
 
 /**
- * Calls `listener` on every file-system event on `path` until the returned
+ * Calls `listener` with the kind of every file-system event on `path` until the returned
  * function is called. Where watching is impossible (no read permission, no
  * inotify instances left, a file system without events) it logs why and
  * returns a function that does nothing: the caller's polling still works.
  */
 export function watchLockFile(
   path: string,
-  listener: () => void,
+  listener: (kind: Deno.FsEvent["kind"]) => void,
   logger: Logger,
 ): () => void {
   let shared = watchers.get(path);
@@ -64,8 +64,8 @@ async function pump(
   logger: Logger,
 ): Promise<void> {
   try {
-    for await (const _event of shared.watcher) {
-      for (const listener of shared.listeners) listener();
+    for await (const event of shared.watcher) {
+      for (const listener of shared.listeners) listener(event.kind);
     }
   } catch (error) {
     logger?.debug(
