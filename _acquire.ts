@@ -197,6 +197,7 @@ export async function acquireWith(
   let acquired = false;
   try {
     let sleepMs = options.delay;
+    let settleMs = SETTLE_MS;
     if (yielding) {
       // Stay back for a moment, deaf to releases, so that a waiter of
       // another process gets the lock this process just released.
@@ -245,16 +246,18 @@ export async function acquireWith(
       acquired = attempt(true, reason !== "release");
       if (reason === "timer") {
         sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
+        settleMs = SETTLE_MS;
       } else if (!acquired && reason === "release") {
         // Someone else won that release. A holder that keeps re-acquiring
         // would wake every waiter of every process at each release: stay
         // deaf for a moment, then try once if a release came meanwhile.
-        if (await settle(waiter, deadline, lockOptions, key)) {
+        if (await settle(waiter, settleMs, deadline, lockOptions, key)) {
           acquired = true;
         } else if (waiter.missed) {
           signal.throwIfAborted();
           acquired = attempt(true, false);
         }
+        settleMs = Math.min(settleMs * 2, MAX_SETTLE_MS);
       }
     }
     return acquired;
@@ -267,22 +270,25 @@ export async function acquireWith(
   }
 }
 
-/** How long a waiter stays deaf after losing a release to another. */
+/** How long a waiter stays deaf after losing a release, at first... */
 const SETTLE_MS = 1;
+/** ...and at most, after losing several in a row. */
+const MAX_SETTLE_MS = 4;
 
 /**
- * Sleeps {@linkcode SETTLE_MS} (or until the deadline) deaf to releases,
- * noting in `waiter.missed` whether one came.
+ * Sleeps `settleMs` (or until the deadline) deaf to releases, noting in
+ * `waiter.missed` whether one came.
  *
  * @returns True when a hand-off granted the lock meanwhile.
  */
 async function settle(
   waiter: Waiter,
+  settleMs: number,
   deadline: number,
   lockOptions: ResolvedLockOptions,
   key: string,
 ): Promise<boolean> {
-  const ms = Math.min(SETTLE_MS, deadline - performance.now());
+  const ms = Math.min(settleMs, deadline - performance.now());
   waiter.missed = false;
   if (ms <= 0) return waiter.granted;
   waiter.deaf = true;

@@ -12,7 +12,7 @@ import {
   tryLockFile,
 } from "./_file.ts";
 import { initRecord, writeRecord } from "./_owner.ts";
-import { markWaiting, yieldOnRelease } from "./_fair.ts";
+import { inStreak, markWaiting, yieldOnRelease } from "./_fair.ts";
 
 /** How often in a row the file may be replaced before a try gives up. */
 const MAX_REPLACED = 16;
@@ -27,6 +27,7 @@ export class FileContender implements Contender {
   #fresh = false;
 
   constructor(
+    readonly key: string,
     readonly path: string,
     readonly exclusive: boolean,
     readonly onLocked: (file: Deno.FsFile) => void,
@@ -58,7 +59,7 @@ export class FileContender implements Contender {
           markWaiting(file, info);
           return false;
         }
-        if (this.exclusive) writeRecord(file, info);
+        if (this.exclusive && !inStreak(this.key)) writeRecord(file, info);
         this.#opened = undefined;
         this.onLocked(file);
         return true;

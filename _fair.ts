@@ -15,7 +15,7 @@ const MARK_MS = MARK_SECONDS * 1000;
 /** How long a process may keep re-acquiring a waited-for lock. */
 export const STREAK_MS = 5;
 /** How long a yielding process stays back, in ms. */
-export const GRACE_MS = 2;
+export const GRACE_MS = 5;
 /** Re-acquiring within this many ms of a release continues a streak. */
 const REACQUIRE_MS = 1;
 
@@ -40,6 +40,17 @@ export function markWaiting(file: Deno.FsFile, info: Deno.FileInfo): void {
   } catch {
     // Not the file's owner (explicit times need it): no fairness, no harm.
   }
+}
+
+/**
+ * Whether an acquire of `key` now would continue this process's streak
+ * (it released the lock a moment ago). Such an acquire need not rewrite
+ * the owner record: the holder is the same.
+ */
+export function inStreak(key: string): boolean {
+  const streak = streaks.get(key);
+  return streak !== undefined &&
+    performance.now() - streak.lastRelease <= REACQUIRE_MS;
 }
 
 /** Notes that this process acquired the lock on `key`. */

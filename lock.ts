@@ -227,7 +227,7 @@ export class InterProcessLock implements Disposable {
   async acquire(options?: AcquireOptions): Promise<boolean> {
     const resolved = resolveAcquireOptions(options);
     this.#checkUsable();
-    const contender = new FileContender(this.path, true, (file) => {
+    const contender = new FileContender(this.#key, this.path, true, (file) => {
       this.#file = file;
     });
     return await acquireWith(

@@ -253,11 +253,16 @@ export class InterProcessReaderWriterLock implements Disposable {
       );
     }
     let held: Deno.FsFile | undefined;
-    const contender = new FileContender(this.path, exclusive, (file) => {
-      held = file;
-      if (exclusive) this.#writer = file;
-      else this.#readers.push(file);
-    });
+    const contender = new FileContender(
+      this.#key,
+      this.path,
+      exclusive,
+      (file) => {
+        held = file;
+        if (exclusive) this.#writer = file;
+        else this.#readers.push(file);
+      },
+    );
     const acquired = await acquireWith(
       this.#key,
       contender,
