@@ -1,0 +1,393 @@
+// Copyright 2026 the @locks/process-lock authors. MIT license.
+// This module is browser incompatible.
+
+/**
+ * A `flock(1)`-style command line tool: run a command while holding a lock,
+ * on every platform Deno runs on, and say who holds the lock when it is busy.
+ *
+ * ```sh
+ * deno run -A jsr:@locks/process-lock/cli [options] <lockfile> <command> [args...]
+ * deno run -A jsr:@locks/process-lock/cli [options] <lockfile> -c <shell command>
+ * deno install -g -A -n process-lock jsr:@locks/process-lock/cli
+ * ```
+ *
+ * Options (as in `flock(1)` where it has them):
+ *
+ * - `-x`, `--exclusive`: take an exclusive lock (the default).
+ * - `-s`, `--shared`: take a shared lock.
+ * - `-n`, `--nonblock`: fail at once if the lock is busy.
+ * - `-w`, `--timeout SECONDS`: give up after this many seconds.
+ * - `-E`, `--conflict-exit-code N`: the exit status on conflict or timeout
+ *   (default 1).
+ * - `-c COMMAND`: run COMMAND through the shell (`sh -c`, or `cmd /c` on
+ *   Windows).
+ * - `--verbose`: say how long it waited and who held the lock.
+ * - `-h`, `--help`: print the usage.
+ *
+ * Exit status: the command's own; 128+N if it died of signal N; the conflict
+ * code on conflict or timeout; 64 on a usage error; 66 when the lock file
+ * cannot be opened; 126 or 127 when the command cannot be run. SIGINT and
+ * SIGTERM are passed on to the command, and the lock is held until the
+ * command has exited. While it waits longer than a second with stderr on a
+ * terminal, a one-line status shows how long it has waited and who holds the
+ * lock.
+ *
+ * @example Embedding the command line in a program
+ * ```ts
+ * import { main } from "@locks/process-lock/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const path = `${await Deno.makeTempDir()}/job.lock`;
+ * assert.equal(await main([path, Deno.execPath(), "eval", "0"]), 0);
+ * ```
+ *
+ * @module
+ */
+
+import { InterProcessLock } from "./lock.ts";
+import { InterProcessReaderWriterLock } from "./rwlock.ts";
+import { readLockOwner } from "./owner.ts";
+
+/** The exit status of a usage error (EX_USAGE). */
+const EX_USAGE = 64;
+/** The exit status when the lock file cannot be opened (EX_NOINPUT). */
+const EX_NOINPUT = 66;
+
+const USAGE = `Usage:
+  process-lock [options] <lockfile> <command> [args...]
+  process-lock [options] <lockfile> -c <shell command>
+
+Runs the command while holding a lock on <lockfile> (created if missing).
+
+Options:
+  -x, --exclusive               exclusive lock (the default)
+  -s, --shared                  shared lock
+  -n, --nonblock                fail at once if the lock is busy
+  -w, --timeout SECONDS         give up after SECONDS (fractions allowed)
+  -E, --conflict-exit-code N    exit status on conflict or timeout (default 1)
+  -c COMMAND                    run COMMAND through the shell
+      --verbose                 say how long it waited and who held the lock
+  -h, --help                    print this help
+
+Exit status: the command's, 128+N if it died of signal N, the conflict code
+on conflict or timeout, 64 on a usage error, 66 if the lock file cannot be
+opened, 126/127 if the command cannot be run.`;
+
+interface Parsed {
+  shared: boolean;
+  nonblock: boolean;
+  timeoutMs: number | undefined;
+  conflictCode: number;
+  verbose: boolean;
+  help: boolean;
+  lockfile: string;
+  command: string[];
+}
+
+class UsageError extends Error {}
+
+function parse(args: string[]): Parsed {
+  const parsed: Parsed = {
+    shared: false,
+    nonblock: false,
+    timeoutMs: undefined,
+    conflictCode: 1,
+    verbose: false,
+    help: false,
+    lockfile: "",
+    command: [],
+  };
+  let shellCommand: string | undefined;
+  // Options come first and end at the lock file (or "--"), as with
+  // flock(1); after the lock file only "-c COMMAND" is an option.
+  let i = 0;
+  for (; i < args.length; i++) {
+    let arg = args[i];
+    if (arg === "--") {
+      i++;
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") break;
+    let inline: string | undefined;
+    if (arg.startsWith("--") && arg.includes("=")) {
+      inline = arg.slice(arg.indexOf("=") + 1);
+      arg = arg.slice(0, arg.indexOf("="));
+    }
+    const take = (): string => {
+      if (inline !== undefined) return inline;
+      const next = args[++i];
+      if (next === undefined) throw new UsageError(`${arg} needs a value`);
+      return next;
+    };
+    switch (arg) {
+      case "-x":
+      case "--exclusive":
+        parsed.shared = false;
+        break;
+      case "-s":
+      case "--shared":
+        parsed.shared = true;
+        break;
+      case "-n":
+      case "--nonblock":
+        parsed.nonblock = true;
+        break;
+      case "-w":
+      case "--timeout": {
+        const text = take();
+        const seconds = Number(text);
+        if (text.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
+          throw new UsageError(
+            `${arg} needs a number of seconds >= 0, got "${text}"`,
+          );
+        }
+        parsed.timeoutMs = seconds * 1000;
+        break;
+      }
+      case "-E":
+      case "--conflict-exit-code": {
+        const text = take();
+        const code = Number(text);
+        if (
+          text.trim() === "" || !Number.isInteger(code) || code < 0 ||
+          code > 255
+        ) {
+          throw new UsageError(
+            `${arg} needs a whole number from 0 to 255, got "${text}"`,
+          );
+        }
+        parsed.conflictCode = code;
+        break;
+      }
+      case "-c":
+      case "--command":
+        shellCommand = take();
+        break;
+      case "--verbose":
+        parsed.verbose = true;
+        break;
+      case "-h":
+      case "--help":
+        parsed.help = true;
+        break;
+      default:
+        throw new UsageError(`Unknown option ${arg}`);
+    }
+  }
+  if (parsed.help) return parsed;
+  const lockfile = args[i++];
+  if (lockfile === undefined) throw new UsageError("Missing the lock file");
+  parsed.lockfile = lockfile;
+  let rest = args.slice(i);
+  if (rest[0] === "-c" || rest[0] === "--command") {
+    if (rest.length !== 2) {
+      throw new UsageError(`${rest[0]} needs exactly one shell command`);
+    }
+    shellCommand = rest[1];
+    rest = [];
+  }
+  if (shellCommand !== undefined) {
+    if (rest.length > 0) {
+      throw new UsageError(
+        "Give either -c COMMAND or a command with arguments, not both",
+      );
+    }
+    parsed.command = Deno.build.os === "windows"
+      ? ["cmd", "/c", shellCommand]
+      : ["sh", "-c", shellCommand];
+  } else {
+    parsed.command = rest;
+    if (parsed.command.length === 0) {
+      throw new UsageError("Missing the command to run");
+    }
+  }
+  return parsed;
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: Deno.build.os === "darwin" ? 10 : 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: Deno.build.os === "darwin" ? 30 : 10,
+  SIGSEGV: 11,
+  SIGUSR2: Deno.build.os === "darwin" ? 31 : 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
+function holderText(lockfile: string): string {
+  try {
+    const owner = readLockOwner(lockfile);
+    if (owner === null) return "";
+    const host = owner.hostname ? ` on ${owner.hostname}` : "";
+    return `held by pid ${owner.pid}${host} since ${owner.since.toISOString()}`;
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Runs the command line: parses `args` as `flock(1)` would, takes the lock,
+ * runs the command with inherited standard streams, and releases the lock
+ * when the command has exited.
+ *
+ * @param args The arguments after the program name.
+ * @returns The exit status to end with (see the module documentation).
+ *
+ * @example Usage
+ * ```ts
+ * import { main } from "@locks/process-lock/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const path = `${await Deno.makeTempDir()}/job.lock`;
+ * assert.equal(await main(["-n", path, Deno.execPath(), "eval", "0"]), 0);
+ * assert.equal(await main(["--bogus"]), 64);
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parse(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`process-lock: ${error.message}\n\n${USAGE}`);
+    return EX_USAGE;
+  }
+  if (parsed.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { lockfile, verbose } = parsed;
+  const say = (line: string) => console.error(`process-lock: ${line}`);
+
+  const rw = parsed.shared
+    ? new InterProcessReaderWriterLock(lockfile)
+    : undefined;
+  const lock = parsed.shared ? undefined : new InterProcessLock(lockfile);
+  const stopWaiting = new AbortController();
+  const onSignal = () => stopWaiting.abort();
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+
+  const started = performance.now();
+  const status = Deno.stderr.isTerminal();
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  if (status && !parsed.nonblock) {
+    ticker = setInterval(() => {
+      const waited = (performance.now() - started) / 1000;
+      if (waited < 1) return;
+      const holder = holderText(lockfile);
+      const text = `process-lock: waiting for ${lockfile} for ${
+        waited.toFixed(0)
+      } s${holder ? `, ${holder}` : ""}`;
+      Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${text}`));
+    }, 250);
+  }
+  let acquired: boolean;
+  try {
+    const options = {
+      blocking: !parsed.nonblock,
+      timeout: parsed.timeoutMs,
+      signal: stopWaiting.signal,
+    };
+    acquired = rw
+      ? await rw.acquireReadLock(options)
+      : await lock!.acquire(options);
+  } catch (error) {
+    if (stopWaiting.signal.aborted) {
+      if (verbose) say("interrupted while waiting for the lock");
+      return 128 + SIGNAL_NUMBERS.SIGINT;
+    }
+    say((error as Error).message);
+    return EX_NOINPUT;
+  } finally {
+    if (ticker !== undefined) {
+      clearInterval(ticker);
+      if (performance.now() - started >= 1000) {
+        Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+      }
+    }
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  }
+  const waited = performance.now() - started;
+  if (!acquired) {
+    if (verbose) {
+      const holder = holderText(lockfile);
+      say(
+        `${lockfile} is busy${holder ? `: ${holder}` : ""}; ${
+          parsed.nonblock
+            ? "not waiting (-n)"
+            : `gave up after ${waited.toFixed(0)} ms`
+        }`,
+      );
+    }
+    return parsed.conflictCode;
+  }
+  try {
+    if (verbose) {
+      say(
+        `got the ${
+          parsed.shared ? "shared" : "exclusive"
+        } lock on ${lockfile} after ${waited.toFixed(0)} ms`,
+      );
+    }
+    return await run(parsed.command, signals);
+  } finally {
+    if (rw) rw.releaseReadLock();
+    else lock!.release();
+  }
+}
+
+/** Runs the command, passing signals on, and returns its exit status. */
+async function run(command: string[], signals: Deno.Signal[]): Promise<number> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(command[0], {
+      args: command.slice(1),
+      stdin: "inherit",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+  } catch (error) {
+    const notFound = error instanceof Deno.errors.NotFound;
+    console.error(
+      `process-lock: cannot run ${command[0]}: ${(error as Error).message}`,
+    );
+    return notFound ? 127 : 126;
+  }
+  const forward = (signal: Deno.Signal) => () => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already ended.
+    }
+  };
+  const listeners = signals.map((signal) => [signal, forward(signal)] as const);
+  for (const [signal, listener] of listeners) {
+    Deno.addSignalListener(signal, listener);
+  }
+  try {
+    const status = await child.status;
+    if (status.signal !== null) {
+      return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
+    }
+    return status.code;
+  } finally {
+    for (const [signal, listener] of listeners) {
+      Deno.removeSignalListener(signal, listener);
+    }
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
