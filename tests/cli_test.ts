@@ -12,6 +12,8 @@ const HAS_SCRIPT = await run("script", ["--version"]).then(
   (r) => r.code === 0,
   () => false,
 );
+// These tests drive POSIX tools (sh, echo, true, sleep).
+const POSIX = Deno.build.os !== "windows";
 const PERMS = [
   "--allow-read",
   "--allow-write",
@@ -46,7 +48,10 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
   return text.split("\n")[0];
 }
 
-Deno.test("cli: runs the command under the lock and returns its status", async () => {
+Deno.test({
+  name: "cli: runs the command under the lock and returns its status",
+  ignore: !POSIX,
+}, async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/job.lock`;
   const ok = await cli(["-n", path, "echo", "hi"]);
@@ -62,7 +67,11 @@ Deno.test("cli: runs the command under the lock and returns its status", async (
   assert.equal((await cli([path, "sh", "-c", "kill -TERM $$"])).code, 143);
 });
 
-Deno.test("cli: usage errors exit 64, an unopenable lock file 66, a missing command 127", async () => {
+Deno.test({
+  name:
+    "cli: usage errors exit 64, an unopenable lock file 66, a missing command 127",
+  ignore: !POSIX,
+}, async () => {
   await using dir = await tempDir();
   for (
     const args of [
@@ -88,7 +97,11 @@ Deno.test("cli: usage errors exit 64, an unopenable lock file 66, a missing comm
   assert.equal(missing.code, 127);
 });
 
-Deno.test("cli: conflict and timeout give the conflict code; --verbose names the holder", async () => {
+Deno.test({
+  name:
+    "cli: conflict and timeout give the conflict code; --verbose names the holder",
+  ignore: !POSIX,
+}, async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/job.lock`;
   await using holder = fixture("hold.ts", ["lock", path]);
@@ -117,7 +130,11 @@ Deno.test("cli: conflict and timeout give the conflict code; --verbose names the
   assert.match(got.stderr, /got the exclusive lock on .* after \d+ ms/);
 });
 
-Deno.test("cli: shared locks share with another cli process, exclusive ones do not", async () => {
+Deno.test({
+  name:
+    "cli: shared locks share with another cli process, exclusive ones do not",
+  ignore: !POSIX,
+}, async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/shared.lock`;
   const reader = spawnCli(["-s", path, "sh", "-c", "echo in; sleep 2"]);
@@ -132,7 +149,11 @@ Deno.test("cli: shared locks share with another cli process, exclusive ones do n
 });
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  Deno.test(`cli: ${signal} is passed on to the command, and the lock is held until it exits`, async () => {
+  Deno.test({
+    name:
+      `cli: ${signal} is passed on to the command, and the lock is held until it exits`,
+    ignore: !POSIX,
+  }, async () => {
     await using dir = await tempDir();
     const path = `${dir.path}/sig.lock`;
     const marker = `${dir.path}/exited`;
@@ -178,7 +199,10 @@ Deno.test({
   },
 });
 
-Deno.test("cli: no status line when stderr is not a terminal", async () => {
+Deno.test({
+  name: "cli: no status line when stderr is not a terminal",
+  ignore: !POSIX,
+}, async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/quiet.lock`;
   await using holder = fixture("hold.ts", ["lock", path, "1500"]);
