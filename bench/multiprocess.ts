@@ -311,6 +311,20 @@ async function main() {
     }
     return;
   }
+  if (Deno.args.includes("--contended-only")) {
+    for (const kind of kinds) {
+      const c = await contended(kind, dir, 8, quick ? 200 : 500);
+      console.log(
+        kind,
+        c.perSecond.toFixed(0),
+        "/s, lost",
+        c.lost,
+        ", longest wait",
+        fmt(c.longest),
+      );
+    }
+    return;
+  }
   const u = await uncontended(dir, quick ? 1.5 : 6);
   print("## Uncontended acquire+release, one process");
   print();
