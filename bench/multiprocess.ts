@@ -166,7 +166,11 @@ const fmt = (ms: number) =>
 async function uncontended(dir: string, seconds: number) {
   const rawPath = `${dir}/raw.lock`;
   const lock = new InterProcessLock(`${dir}/lib.lock`);
-  const rates = { raw: [] as number[], lib: [] as number[] };
+  const rates = {
+    raw: [] as number[],
+    checked: [] as number[],
+    lib: [] as number[],
+  };
   // Interleave short rounds so that both see the same machine.
   for (let round = 0; round < 6; round++) {
     let n = 0;
@@ -185,6 +189,21 @@ async function uncontended(dir: string, seconds: number) {
     t = performance.now();
     while (performance.now() - t < (seconds * 1000) / 6) {
       for (let i = 0; i < 100; i++) {
+        const f = Deno.openSync(rawPath, OPEN);
+        f.tryLockSync(true);
+        const a = f.statSync();
+        const b = Deno.statSync(rawPath);
+        if (a.ino !== b.ino) throw new Error("replaced");
+        f.unlockSync();
+        f.close();
+      }
+      n += 100;
+    }
+    rates.checked.push(n / ((performance.now() - t) / 1000));
+    n = 0;
+    t = performance.now();
+    while (performance.now() - t < (seconds * 1000) / 6) {
+      for (let i = 0; i < 100; i++) {
         await lock.acquire();
         lock.release();
       }
@@ -193,7 +212,11 @@ async function uncontended(dir: string, seconds: number) {
     rates.lib.push(n / ((performance.now() - t) / 1000));
   }
   const median = (v: number[]) => percentile(v, 50);
-  return { raw: median(rates.raw), lib: median(rates.lib) };
+  return {
+    raw: median(rates.raw),
+    checked: median(rates.checked),
+    lib: median(rates.lib),
+  };
 }
 
 async function handoff(kind: Kind, dir: string, samples: number) {
@@ -289,6 +312,23 @@ async function cpu(kind: Kind, dir: string) {
   return used;
 }
 
+/** CPU that Deno spends to deliver one watch event to a watching process. */
+async function watchCost(dir: string, events: number) {
+  const path = `${dir}/events.lock`;
+  Deno.writeTextFileSync(path, "");
+  const child = spawn(["--worker", "watch", path, String(events)]);
+  child.stdin.close();
+  const lines = new Lines(child.stdout);
+  await lines.next(); // "ready"
+  for (let i = 0; i < events; i++) {
+    Deno.openSync(path, { write: true }).close();
+    await sleep(1);
+  }
+  const perEvent = Number(await lines.next());
+  await child.status;
+  return perEvent;
+}
+
 async function main() {
   const quick = Deno.args.includes("--quick");
   const dir = await Deno.makeTempDir({ prefix: "process-lock-bench-" });
@@ -334,6 +374,11 @@ async function main() {
     `| raw openSync + tryLockSync + unlockSync + close | ${
       u.raw.toFixed(0)
     } | 1.00x |`,
+  );
+  print(
+    `| raw, plus the unlink check (fstat + stat after locking) | ${
+      u.checked.toFixed(0)
+    } | ${(u.checked / u.raw).toFixed(2)}x |`,
   );
   print(
     `| InterProcessLock: await acquire() + release() | ${u.lib.toFixed(0)} | ${
@@ -393,6 +438,18 @@ async function main() {
   }
   print();
 
+  const events = quick ? 300 : 1000;
+  print(`## The cost of a file-system event, ${events} events`);
+  print();
+  print("| what | CPU per event |");
+  print("| --- | ---: |");
+  print(
+    `| a process that only watches the lock file (Deno.watchFs), per close event delivered | ${
+      fmt(await watchCost(dir, events))
+    } |`,
+  );
+  print();
+
   print("## CPU time burnt by a waiter blocked for 2 s (after a warm-up)");
   print();
   print("| waiter | CPU time |");
@@ -409,7 +466,16 @@ if (Deno.args[0] === "--worker") {
   else if (role === "counter") {
     await counterWorker(rest[0] as Kind, rest[1], rest[2], Number(rest[3]));
   } else if (role === "cpu") await cpuWorker(rest[0] as Kind, rest[1]);
-  else if (role === "hold") {
+  else if (role === "watch") {
+    const watcher = Deno.watchFs(rest[0], { recursive: false });
+    const expected = Number(rest[1]);
+    const before = cpuUsage();
+    say("ready");
+    let seen = 0;
+    for await (const _ of watcher) if (++seen >= expected) break;
+    const used = cpuUsage(before);
+    say(String((used.user + used.system) / 1000 / seen));
+  } else if (role === "hold") {
     const file = Deno.openSync(rest[0], OPEN);
     file.lockSync(true);
     say("held");
