@@ -33,6 +33,20 @@ Deno.bench({
   },
 });
 
+Deno.bench({
+  name: "raw, plus the unlink check: fstat + stat after locking",
+  group: "uncontended exclusive acquire+release",
+  fn() {
+    const file = Deno.openSync(rawPath, OPEN);
+    if (!file.tryLockSync(true)) throw new Error("busy");
+    if (file.statSync().ino !== Deno.statSync(rawPath).ino) {
+      throw new Error("replaced");
+    }
+    file.unlockSync();
+    file.close();
+  },
+});
+
 const lock = new InterProcessLock(path);
 Deno.bench({
   name: "InterProcessLock: await acquire() + release()",
