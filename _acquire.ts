@@ -255,7 +255,7 @@ export async function acquireWith(
           acquired = true;
         } else if (waiter.missed) {
           signal.throwIfAborted();
-          acquired = attempt(true, false);
+          acquired = attempt(true, true);
         }
         settleMs = Math.min(settleMs * 2, MAX_SETTLE_MS);
       }
