@@ -50,27 +50,11 @@ interface Waiter {
 /** Waiting calls per lock key, in arrival order. */
 const queues = new Map<string, Waiter[]>();
 
+/** The reason given to a user's sleep that is stopped early. */
+const WOKEN = new Error("Woken before the end of the sleep");
+
 /** The smallest pause between two tries, so `delay: 0` never spins. */
 const MIN_SLEEP = 1;
-
-function defaultSleep(
-  ms: number,
-  options?: { signal?: AbortSignal },
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const signal = options?.signal;
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(id);
-      reject(signal!.reason);
-    };
-    const id = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /**
  * Offers the lock on `key`, just released by this process, to its waiting
@@ -318,9 +302,13 @@ function sleepUnlessWoken(
     return Promise.resolve(pending);
   }
   logger?.debug(`Waiting up to ${ms.toFixed(1)} ms for "${key}"`);
+  const sleep = lockOptions.sleep;
   return new Promise<WakeReason>((resolve, reject) => {
-    const timer = new AbortController();
     let settled = false;
+    // The default: a plain timer (waking early costs a clearTimeout only).
+    let id: ReturnType<typeof setTimeout> | undefined;
+    // A user's sleep: told to stop through this signal.
+    let timer: AbortController | undefined;
     const finish = (reason: WakeReason, error?: unknown) => {
       if (settled) return;
       settled = true;
@@ -328,15 +316,21 @@ function sleepUnlessWoken(
       waiter.wake = (next) => {
         waiter.pending ??= next;
       };
-      timer.abort();
+      if (id !== undefined) clearTimeout(id);
+      timer?.abort(WOKEN);
       if (error === undefined) resolve(reason);
       else reject(error);
     };
     waiter.wake = (reason) => finish(reason);
-    const sleep = lockOptions.sleep ?? defaultSleep;
+    if (sleep === undefined) {
+      id = setTimeout(() => finish("timer"), ms);
+      return;
+    }
+    timer = new AbortController();
+    const signal = timer.signal;
     let sleeping: Promise<void>;
     try {
-      sleeping = Promise.resolve(sleep(ms, { signal: timer.signal }));
+      sleeping = Promise.resolve(sleep(ms, { signal }));
     } catch (error) {
       return finish("timer", error);
     }
@@ -344,7 +338,7 @@ function sleepUnlessWoken(
       () => finish("timer"),
       (error) => {
         // Our own abort of the timer is not an error.
-        if (!timer.signal.aborted) finish("timer", error);
+        if (!signal.aborted) finish("timer", error);
       },
     );
   });
