@@ -8,7 +8,6 @@ import type {
   ResolvedLockOptions,
 } from "./_options.ts";
 import { watchLockFile } from "./_watch.ts";
-import { GRACE_MS, noteAcquired, takeYield } from "./_fair.ts";
 
 /** One contender for a lock: what a single acquire call tries to take. */
 export interface Contender {
@@ -18,12 +17,10 @@ export interface Contender {
    * One non-blocking try. True when the lock is now held (and recorded by
    * the lock object). May throw on a file-system error.
    *
-   * @param waiting True inside the wait loop: a failed try then marks the
-   * file as waited for.
    * @param recheck True when the file may have been replaced since the last
    * try: a failed try then checks the path and reopens.
    */
-  tryAcquire(waiting: boolean, recheck: boolean): boolean;
+  tryAcquire(recheck: boolean): boolean;
   /** Frees whatever the tries left open; called when the call gives up. */
   abandon(): void;
 }
@@ -68,7 +65,7 @@ export function handOff(key: string): void {
     if (waiter.granted || waiter.gone) continue;
     let ok: boolean;
     try {
-      ok = waiter.contender.tryAcquire(true, false);
+      ok = waiter.contender.tryAcquire(false);
     } catch {
       // Let the waiter meet the error in its own call, not in release().
       waiter.wake("change");
@@ -76,7 +73,6 @@ export function handOff(key: string): void {
     }
     if (!ok) return;
     waiter.granted = true;
-    noteAcquired(key);
     waiter.wake("handoff");
     if (waiter.contender.exclusive) return;
   }
@@ -123,25 +119,22 @@ export async function acquireWith(
   const logger = lockOptions.logger;
   const mode = contender.exclusive ? "exclusive" : "shared";
   let attempts = 0;
-  const attempt = (waiting: boolean, recheck: boolean): boolean => {
+  const attempt = (recheck: boolean): boolean => {
     attempts++;
-    const ok = contender.tryAcquire(waiting, recheck);
+    const ok = contender.tryAcquire(recheck);
     logger?.debug(
       `Attempt ${attempts} at the ${mode} lock on "${key}": ${
         ok ? "acquired" : "busy"
       }`,
     );
-    if (ok) noteAcquired(key);
     return ok;
   };
 
-  // Fast path: one synchronous try. Skipped when calls of this process are
-  // already queued for the file (they go first), or when this process has
-  // just kept the lock long enough from waiters of other processes.
+  // Fast path: one synchronous try, unless calls of this process are
+  // already queued for the file: they go first, and this call waits its turn.
   const behind = blocking && queues.has(key);
-  const yielding = blocking && takeYield(key);
   try {
-    if (!behind && !yielding && attempt(false, false)) return true;
+    if (!behind && attempt(false)) return true;
     if (!blocking || timeout === 0) {
       contender.abandon();
       return false;
@@ -182,26 +175,7 @@ export async function acquireWith(
   try {
     let sleepMs = options.delay;
     let settleMs = SETTLE_MS;
-    if (yielding) {
-      // Stay back for a moment, deaf to releases, so that a waiter of
-      // another process gets the lock this process just released.
-      logger?.debug(`Letting other processes take "${key}" first`);
-      waiter.deaf = true;
-      try {
-        await sleepUnlessWoken(
-          waiter,
-          Math.min(GRACE_MS, deadline - start),
-          lockOptions,
-          undefined,
-          key,
-        );
-      } finally {
-        waiter.deaf = false;
-      }
-      if (waiter.granted) acquired = true;
-      else signal.throwIfAborted();
-    }
-    if (!behind && !acquired) acquired = attempt(true, false);
+    if (!behind) acquired = attempt(false);
     while (!acquired) {
       signal.throwIfAborted();
       const remaining = deadline - performance.now();
@@ -227,7 +201,7 @@ export async function acquireWith(
       signal.throwIfAborted();
       // A release needs only a try; after a timer or a change of the file,
       // check that the file open is still the one at the path.
-      acquired = attempt(true, reason !== "release");
+      acquired = attempt(reason !== "release");
       if (reason === "timer") {
         sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
         settleMs = SETTLE_MS;
@@ -239,7 +213,7 @@ export async function acquireWith(
           acquired = true;
         } else if (waiter.missed) {
           signal.throwIfAborted();
-          acquired = attempt(true, true);
+          acquired = attempt(true);
         }
         settleMs = Math.min(settleMs * 2, MAX_SETTLE_MS);
       }
@@ -308,7 +282,7 @@ function sleepUnlessWoken(
     // The default: a plain timer (waking early costs a clearTimeout only).
     let id: ReturnType<typeof setTimeout> | undefined;
     // A user's sleep: told to stop through this signal.
-    let timer: AbortController | undefined;
+    const timer = sleep === undefined ? undefined : new AbortController();
     const finish = (reason: WakeReason, error?: unknown) => {
       if (settled) return;
       settled = true;
@@ -322,11 +296,10 @@ function sleepUnlessWoken(
       else reject(error);
     };
     waiter.wake = (reason) => finish(reason);
-    if (sleep === undefined) {
+    if (sleep === undefined || timer === undefined) {
       id = setTimeout(() => finish("timer"), ms);
       return;
     }
-    timer = new AbortController();
     const signal = timer.signal;
     let sleeping: Promise<void>;
     try {

@@ -12,7 +12,7 @@ import {
   tryLockFile,
 } from "./_file.ts";
 import { initRecord, writeRecord } from "./_owner.ts";
-import { inStreak, markWaiting, yieldOnRelease } from "./_fair.ts";
+import { inStreak, noteReleased } from "./_streak.ts";
 
 /** How often in a row the file may be replaced before a try gives up. */
 const MAX_REPLACED = 16;
@@ -33,7 +33,7 @@ export class FileContender implements Contender {
     readonly onLocked: (file: Deno.FsFile) => void,
   ) {}
 
-  tryAcquire(waiting: boolean, recheck: boolean): boolean {
+  tryAcquire(recheck: boolean): boolean {
     for (let replaced = 0;; replaced++) {
       if (this.#opened === undefined) {
         this.#opened = openLockFile(this.path);
@@ -44,21 +44,14 @@ export class FileContender implements Contender {
       const fresh = this.#fresh;
       this.#fresh = false;
       const locked = tryLockFile(file, this.exclusive);
-      let info: Deno.FileInfo | undefined;
-      if (locked || (recheck && !fresh)) {
-        // After locking, and now and then while waiting: is the file open
-        // still the one at the path?
-        info = statIfSameFile(file, this.path);
-      } else if (waiting) {
-        info = file.statSync();
-      } else {
-        return false;
-      }
+      // A file opened just now was the one at the path; one that a waiting
+      // call has kept open may have been replaced meanwhile.
+      if (!locked && (fresh || !recheck)) return false;
+      // After locking, and after a timer or a change while waiting: is the
+      // file open still the one at the path?
+      const info = statIfSameFile(file, this.path);
       if (info !== undefined) {
-        if (!locked) {
-          markWaiting(file, info);
-          return false;
-        }
+        if (!locked) return false;
         if (this.exclusive && !inStreak(this.key)) writeRecord(file, info);
         this.#opened = undefined;
         this.onLocked(file);
@@ -83,12 +76,12 @@ export class FileContender implements Contender {
 
 /**
  * Unlocks and closes a held lock file, then offers the lock to the waiting
- * calls of this process, unless waiters of other processes should go first.
+ * calls of this process.
  */
 export function releaseLockFile(key: string, file: Deno.FsFile): void {
-  const yielding = yieldOnRelease(key, file);
+  noteReleased(key);
   closeLockFile(file);
-  if (!yielding) handOff(key);
+  handOff(key);
 }
 
 /**
