@@ -31,7 +31,19 @@ import { InterProcessReaderWriterLock } from "./rwlock.ts";
 import { resolveAcquireOptions, resolveLockOptions } from "./_options.ts";
 import { toLockPath } from "./_path.ts";
 
-/** Options of the decorators: the lock's options and the acquire options. */
+/**
+ * Options of the decorators: the lock's options and the acquire options.
+ *
+ * @example Usage
+ * ```ts
+ * import { interprocessLocked, type LockedOptions } from "@locks/process-lock";
+ * import assert from "node:assert/strict";
+ *
+ * const options: LockedOptions = { timeout: 5_000, logger: console };
+ * const run = interprocessLocked(await Deno.makeTempFile(), options)(() => 1);
+ * assert((await run()) === 1);
+ * ```
+ */
 export type LockedOptions = LockOptions & AcquireOptions;
 
 /**
@@ -42,6 +54,17 @@ export type LockedOptions = LockOptions & AcquireOptions;
  * @typeParam This The type of `this` in `fn`.
  * @typeParam Args The parameters of `fn`.
  * @typeParam R The result of `fn`, awaited.
+ *
+ * @example One decorator for several functions
+ * ```ts
+ * import { interprocessLocked, type LockedDecorator } from "@locks/process-lock";
+ * import assert from "node:assert/strict";
+ *
+ * const locked: LockedDecorator = interprocessLocked(await Deno.makeTempFile());
+ * const a = locked(async () => "a");
+ * const b = locked(async (x: number) => x + 1);
+ * assert((await a()) === "a" && (await b(1)) === 2);
+ * ```
  */
 export type LockedDecorator = <This, Args extends unknown[], R>(
   fn: (this: This, ...args: Args) => R,

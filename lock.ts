@@ -38,6 +38,28 @@ import { lockKey, toLockPath } from "./_path.ts";
 /**
  * Options of a lock object, fixed when it is made: fasteners' `sleep_func`
  * and `logger`.
+ *
+ * @example A logger and a sleep function of your own
+ * ```ts
+ * import { InterProcessLock, type LockOptions } from "@locks/process-lock";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const options: LockOptions = {
+ *   logger: { debug: (...data) => lines.push(data.join(" ")) },
+ *   sleep: (ms, { signal } = {}) =>
+ *     new Promise((resolve) => {
+ *       const id = setTimeout(resolve, ms);
+ *       signal?.addEventListener("abort", () => {
+ *         clearTimeout(id);
+ *         resolve();
+ *       });
+ *     }),
+ * };
+ * using lock = new InterProcessLock(await Deno.makeTempFile(), options);
+ * await lock.acquire();
+ * assert(lines[0].startsWith("Attempt 1"));
+ * ```
  */
 export interface LockOptions {
   /**
@@ -57,7 +79,25 @@ export interface LockOptions {
   logger?: { debug(...data: unknown[]): void };
 }
 
-/** Options of one acquire call, with fasteners' defaults in milliseconds. */
+/**
+ * Options of one acquire call, with fasteners' defaults in milliseconds.
+ *
+ * @example Waiting at most five seconds, or until the user gives up
+ * ```ts
+ * import { type AcquireOptions, InterProcessLock } from "@locks/process-lock";
+ * import assert from "node:assert/strict";
+ *
+ * const controller = new AbortController();
+ * const options: AcquireOptions = {
+ *   timeout: 5_000,
+ *   delay: 20,
+ *   maxDelay: 200,
+ *   signal: controller.signal,
+ * };
+ * using lock = new InterProcessLock(await Deno.makeTempFile());
+ * assert(await lock.acquire(options));
+ * ```
+ */
 export interface AcquireOptions {
   /**
    * Whether to wait. `false` makes exactly one try.

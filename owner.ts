@@ -31,7 +31,17 @@ import { toLockPath } from "./_path.ts";
 import { parseRecord, RECORD_SIZE } from "./_owner.ts";
 import { explain, tryLockFile } from "./_file.ts";
 
-/** Who holds an exclusive lock, as recorded in its lock file. */
+/**
+ * Who holds an exclusive lock, as recorded in its lock file.
+ *
+ * @example Usage
+ * ```ts
+ * import { type LockOwner, readLockOwner } from "@locks/process-lock";
+ *
+ * const owner: LockOwner | null = readLockOwner(await Deno.makeTempFile());
+ * if (owner) console.log(`held by pid ${owner.pid} on ${owner.hostname}`);
+ * ```
+ */
 export interface LockOwner {
   /** The holder's process id. */
   pid: number;
