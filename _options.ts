@@ -111,8 +111,18 @@ export function resolveLockOptions(options: unknown): ResolvedLockOptions {
       }`,
     );
   }
+  const debug = logger?.debug as ((...data: unknown[]) => void) | undefined;
   return {
     sleep: o.sleep as ResolvedLockOptions["sleep"],
-    logger: logger as ResolvedLockOptions["logger"],
+    // A logger that throws must not break a lock: its errors are dropped.
+    logger: debug === undefined ? undefined : {
+      debug: (...data: unknown[]) => {
+        try {
+          debug.apply(logger, data);
+        } catch {
+          // Logging is a courtesy.
+        }
+      },
+    },
   };
 }

@@ -304,3 +304,20 @@ Deno.test("after dispose: acquire throws and pending acquires reject", async () 
   lock[Symbol.dispose]();
   holder.release();
 });
+
+Deno.test("a logger that throws breaks nothing: the lock is acquired and released", async () => {
+  await using dir = await tempDir();
+  const lock = new InterProcessLock(`${dir.path}/a.lock`, {
+    logger: {
+      debug() {
+        throw new Error("broken logger");
+      },
+    },
+  });
+  assert.equal(await lock.acquire(), true);
+  assert.equal(lock.acquired, true);
+  lock.release();
+  const other = new InterProcessLock(`${dir.path}/a.lock`);
+  assert.equal(await other.acquire({ blocking: false }), true);
+  other.release();
+});
