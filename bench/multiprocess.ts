@@ -7,8 +7,10 @@
  * and a fasteners-style polling waiter (`tryLockSync`, sleeping 10 ms more
  * per failed try up to 100 ms).
  *
- *   deno task bench            (the full run, about a minute)
- *   deno task bench --quick    (fewer samples)
+ *   deno task bench                     (the full run, about a minute)
+ *   deno task bench --quick             (fewer samples)
+ *   deno task bench --contended-only    (only the 8-process counter)
+ *   deno task bench --cpu-only          (only the blocked waiter's CPU)
  *
  * @module
  */
