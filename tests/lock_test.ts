@@ -4,6 +4,22 @@ import assert from "node:assert/strict";
 import { InterProcessLock } from "../mod.ts";
 import { sleep, tempDir } from "./_helpers.ts";
 
+/** A sleep function that honours its signal and records every request. */
+function recordingSleep(
+  sleeps: number[],
+): (ms: number, options?: { signal?: AbortSignal }) => Promise<void> {
+  return (ms, options) => {
+    sleeps.push(ms);
+    return new Promise<void>((resolve) => {
+      const id = setTimeout(resolve, ms);
+      options?.signal?.addEventListener("abort", () => {
+        clearTimeout(id);
+        resolve();
+      });
+    });
+  };
+}
+
 Deno.test("acquire, release and the acquired flag", async () => {
   await using dir = await tempDir();
   const lock = new InterProcessLock(`${dir.path}/a.lock`);
@@ -105,18 +121,7 @@ Deno.test("timeout: resolves false after about the timeout, never sleeping past 
   const holder = new InterProcessLock(path);
   await holder.acquire();
   const sleeps: number[] = [];
-  const lock = new InterProcessLock(path, {
-    sleep: (ms, options) => {
-      sleeps.push(ms);
-      return new Promise((resolve) => {
-        const id = setTimeout(resolve, ms);
-        options?.signal?.addEventListener("abort", () => {
-          clearTimeout(id);
-          resolve();
-        });
-      });
-    },
-  });
+  const lock = new InterProcessLock(path, { sleep: recordingSleep(sleeps) });
   const start = performance.now();
   assert.equal(
     await lock.acquire({ delay: 20, maxDelay: 50, timeout: 300 }),
@@ -139,16 +144,7 @@ Deno.test("maxDelay below delay means delay; delay 0 never busy-spins", async ()
   const holder = new InterProcessLock(path);
   await holder.acquire();
   const sleeps: number[] = [];
-  const recording = (ms: number, options?: { signal?: AbortSignal }) => {
-    sleeps.push(ms);
-    return new Promise<void>((resolve) => {
-      const id = setTimeout(resolve, ms);
-      options?.signal?.addEventListener("abort", () => {
-        clearTimeout(id);
-        resolve();
-      });
-    });
-  };
+  const recording = recordingSleep(sleeps);
   const a = new InterProcessLock(path, { sleep: recording });
   assert.equal(
     await a.acquire({ delay: 30, maxDelay: 5, timeout: 100 }),
