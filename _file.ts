@@ -26,20 +26,31 @@ export function openLockFile(path: string): OpenedFile {
   try {
     return { file: Deno.openSync(path, OPEN_EXISTING), created: false };
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw explain(error, path);
-  }
-  // The file is missing. A dangling symbolic link also reads as missing:
-  // creating through it would lock a file somewhere else, so refuse it.
-  let link: Deno.FileInfo | undefined;
-  try {
-    link = Deno.lstatSync(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw explain(error, path);
-  }
-  if (link?.isSymlink) {
-    throw new Deno.errors.NotFound(
-      `Cannot use "${path}" as a lock file: it is a symbolic link to a file that does not exist`,
-    );
+    // Some Deno versions report a dangling symbolic link as a loop.
+    if (
+      !(error instanceof Deno.errors.NotFound) &&
+      !(error instanceof Deno.errors.FilesystemLoop)
+    ) {
+      throw explain(error, path);
+    }
+    // The file is missing. A dangling symbolic link also reads as missing:
+    // creating through it would lock a file somewhere else, so refuse it.
+    let link: Deno.FileInfo | undefined;
+    try {
+      link = Deno.lstatSync(path);
+    } catch (lstatError) {
+      if (!(lstatError instanceof Deno.errors.NotFound)) {
+        throw explain(lstatError, path);
+      }
+    }
+    if (link?.isSymlink) {
+      if (!isDangling(path)) throw explain(error, path);
+      throw new Deno.errors.NotFound(
+        `Cannot use "${path}" as a lock file: it is a symbolic link to a file that does not exist`,
+      );
+    }
+    // Not a link: the file is missing, or another process has just created
+    // it; the creation below copes with both.
   }
   try {
     Deno.mkdirSync(dirname(path), { recursive: true });
@@ -58,6 +69,16 @@ export function openLockFile(path: string): OpenedFile {
     return { file: Deno.openSync(path, OPEN_EXISTING), created: false };
   } catch (error) {
     throw explain(error, path);
+  }
+}
+
+/** Whether the symbolic link at `path` points to nothing (not a loop). */
+function isDangling(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return false;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound;
   }
 }
 

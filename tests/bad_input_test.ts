@@ -306,3 +306,23 @@ for (
     }
   });
 }
+
+Deno.test({
+  name:
+    "a lock path that is a symbolic link loop gives an error naming the path",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/loop.lock`;
+    Deno.symlinkSync(`${dir.path}/other.lock`, path);
+    Deno.symlinkSync(path, `${dir.path}/other.lock`);
+    await assert.rejects(new InterProcessLock(path).acquire(), (e: Error) => {
+      assert.ok(e instanceof Deno.errors.FilesystemLoop, e.name);
+      assert.ok(
+        e.message.startsWith(`Cannot open lock file "${path}"`),
+        e.message,
+      );
+      return true;
+    });
+  },
+});
