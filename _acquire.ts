@@ -36,10 +36,6 @@ interface Waiter {
   gone: boolean;
   /** A wake-up that came while the waiter was not sleeping. */
   pending: WakeReason | undefined;
-  /** While true, file-system events do not end a sleep... */
-  deaf: boolean;
-  /** ...but set this. */
-  missed: boolean;
   /** Ends the current sleep early. */
   wake: (reason: WakeReason) => void;
 }
@@ -151,8 +147,6 @@ export async function acquireWith(
     granted: false,
     gone: false,
     pending: undefined,
-    deaf: false,
-    missed: false,
     wake: (reason) => {
       waiter.pending ??= reason;
     },
@@ -166,11 +160,12 @@ export async function acquireWith(
   // Listen first, then try again, then wait: no release can slip between.
   // Writes (the owner record) do not wake anyone; closes, which every
   // release makes, and a file removed or replaced do.
-  const unwatch = watchLockFile(key, (kind) => {
-    if (kind === "modify") return;
-    if (waiter.deaf) waiter.missed = true;
-    else waiter.wake(kind === "access" ? "release" : "change");
-  }, logger);
+  const listener = (kind: Deno.FsEvent["kind"]) => {
+    if (kind !== "modify") {
+      waiter.wake(kind === "access" ? "release" : "change");
+    }
+  };
+  let unwatch = watchLockFile(key, listener, logger);
   let acquired = false;
   try {
     let sleepMs = options.delay;
@@ -205,13 +200,20 @@ export async function acquireWith(
       if (reason === "timer") {
         sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
         settleMs = SETTLE_MS;
-      } else if (!acquired && reason === "release") {
-        // Someone else won that release. A holder that keeps re-acquiring
-        // would wake every waiter of every process at each release: stay
-        // deaf for a moment, then try once if a release came meanwhile.
+      } else if (
+        !acquired && reason === "release" &&
+        performance.now() - start < PATIENT_MS
+      ) {
+        // Someone else won that release. Every delivered event costs a
+        // watching process a fraction of a millisecond of CPU, and a busy
+        // lock makes one per release for every waiting process: stop
+        // listening for a moment, then listen again and try.
+        unwatch();
+        unwatch = noop;
         if (await settle(waiter, settleMs, deadline, lockOptions, key)) {
           acquired = true;
-        } else if (waiter.missed) {
+        } else {
+          unwatch = watchLockFile(key, listener, logger);
           signal.throwIfAborted();
           acquired = attempt(true);
         }
@@ -228,14 +230,20 @@ export async function acquireWith(
   }
 }
 
-/** How long a waiter stays deaf after losing a release, at first... */
+/**
+ * A waiter that has waited this long keeps listening after a lost release:
+ * long waiters get every chance, new ones step back.
+ */
+const PATIENT_MS = 50;
+
+/** How long a waiter stops listening after losing a release, at first... */
 const SETTLE_MS = 1;
 /** ...and at most, after losing several in a row. */
-const MAX_SETTLE_MS = 4;
+const MAX_SETTLE_MS = 8;
 
 /**
- * Sleeps `settleMs` (or until the deadline) deaf to releases, noting in
- * `waiter.missed` whether one came.
+ * Sleeps `settleMs` (or until the deadline); only a hand-off or an abort
+ * ends it early.
  *
  * @returns True when a hand-off granted the lock meanwhile.
  */
@@ -247,16 +255,13 @@ async function settle(
   key: string,
 ): Promise<boolean> {
   const ms = Math.min(settleMs, deadline - performance.now());
-  waiter.missed = false;
-  if (ms <= 0) return waiter.granted;
-  waiter.deaf = true;
-  try {
+  if (ms > 0 && !waiter.granted) {
     await sleepUnlessWoken(waiter, ms, lockOptions, undefined, key);
-  } finally {
-    waiter.deaf = false;
   }
   return waiter.granted;
 }
+
+function noop(): void {}
 
 /**
  * Sleeps `ms`, or less when the waiter is woken or its call aborted.
