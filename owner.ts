@@ -47,7 +47,11 @@ export interface LockOwner {
   pid: number;
   /** The holder's host name; empty when it ran without `--allow-sys=hostname`. */
   hostname: string;
-  /** When the holder acquired the lock. */
+  /**
+   * When the holder acquired the lock. A process that takes the lock again
+   * within a millisecond of releasing it counts as the same holder and
+   * keeps its first time.
+   */
   since: Date;
 }
 
