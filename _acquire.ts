@@ -256,7 +256,7 @@ async function settle(
 ): Promise<boolean> {
   const ms = Math.min(settleMs, deadline - performance.now());
   if (ms > 0 && !waiter.granted) {
-    await sleepUnlessWoken(waiter, ms, lockOptions, undefined, key);
+    await sleepUnlessWoken(waiter, ms, lockOptions, lockOptions.logger, key);
   }
   return waiter.granted;
 }
