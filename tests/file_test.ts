@@ -212,3 +212,32 @@ Deno.test("a reader's release wakes a waiting writer in another process at once"
   assert.ok(late < 2_000, `woke ${late} ms after the release`);
   rw.releaseWriteLock();
 });
+
+Deno.test("waiters of one process share one watcher per lock file, closed when the last leaves", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/shared-watch.lock`;
+  const original = Deno.watchFs;
+  const opened: Deno.FsWatcher[] = [];
+  Deno.watchFs = (...args: Parameters<typeof Deno.watchFs>) => {
+    const watcher = original(...args);
+    opened.push(watcher);
+    return watcher;
+  };
+  try {
+    await using holder = fixture("hold.ts", ["lock", path]);
+    await holder.waitFor("acquired");
+    const waiters = [0, 1, 2].map(() => new InterProcessLock(path));
+    const waiting = waiters.map((lock) => lock.acquire({ timeout: 10_000 }));
+    await sleep(100);
+    assert.equal(opened.length, 1, "one watcher for three waiting calls");
+    await holder.closeStdin();
+    for (const [i, result] of waiting.entries()) {
+      assert.equal(await result, true);
+      waiters[i].release();
+    }
+    await holder.end();
+  } finally {
+    Deno.watchFs = original;
+  }
+  // The resource sanitizer fails this test if the watcher were left open.
+});
