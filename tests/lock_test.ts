@@ -317,3 +317,30 @@ Deno.test("a logger that throws breaks nothing: the lock is acquired and release
   assert.equal(await other.acquire({ blocking: false }), true);
   other.release();
 });
+
+Deno.test("a relative path, an absolute path and a file: URL with spaces name the same lock", async () => {
+  await using dir = await tempDir();
+  const cwd = Deno.cwd();
+  Deno.mkdirSync(`${dir.path}/with space`);
+  Deno.chdir(`${dir.path}/with space`);
+  try {
+    const relative = new InterProcessLock("./job.lock");
+    const absolute = new InterProcessLock(`${dir.path}/with space/job.lock`);
+    const url = new InterProcessLock(
+      new URL(`file://${dir.path}/with%20space/job.lock`),
+    );
+    assert.equal(url.path, `${dir.path}/with space/job.lock`);
+    assert.equal(await relative.acquire(), true);
+    assert.equal(await absolute.acquire({ blocking: false }), false);
+    // The waiting call is handed the lock by the release, in this process.
+    const waiting = url.acquire({ delay: 60_000, maxDelay: 60_000 });
+    await sleep(20);
+    const releasedAt = performance.now();
+    relative.release();
+    assert.equal(await waiting, true);
+    assert.ok(performance.now() - releasedAt < 5_000);
+    url.release();
+  } finally {
+    Deno.chdir(cwd);
+  }
+});
