@@ -221,6 +221,14 @@ export async function acquireWith(
       }
     }
     return acquired;
+  } catch (error) {
+    // A hand-off may have granted the lock just before the failure: then
+    // the call has the lock, and says so.
+    if (waiter.granted) {
+      acquired = true;
+      return true;
+    }
+    throw error;
   } finally {
     waiter.gone = true;
     signal.removeEventListener("abort", onAbort);

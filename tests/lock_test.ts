@@ -344,3 +344,19 @@ Deno.test("a relative path, an absolute path and a file: URL with spaces name th
     Deno.chdir(cwd);
   }
 });
+
+Deno.test("a sleep function that fails fails the acquire, and leaves nothing held or open", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const holder = new InterProcessLock(path);
+  await holder.acquire();
+  const lock = new InterProcessLock(path, {
+    sleep: () => Promise.reject(new Error("sleep broke")),
+  });
+  await assert.rejects(lock.acquire(), /sleep broke/);
+  assert.equal(lock.acquired, false);
+  holder.release();
+  const other = new InterProcessLock(path);
+  assert.equal(await other.acquire({ blocking: false }), true);
+  other.release();
+});
