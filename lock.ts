@@ -68,7 +68,7 @@ export interface LockOptions {
    * the call was aborted); it should stop its timer then. `delay` from
    * `@std/async` has this shape and can be passed as is.
    *
-   * @default {a built-in timer that honours the signal}
+   * @default {a built-in timer}
    */
   sleep?: (ms: number, options?: { signal?: AbortSignal }) => Promise<void>;
   /**
