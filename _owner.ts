@@ -45,6 +45,21 @@ function payload(): Uint8Array {
   return bytes;
 }
 
+/**
+ * Reads from the file's offset until `bytes` is full or the file ends.
+ *
+ * @returns How many bytes were read.
+ */
+export function readFully(file: Deno.FsFile, bytes: Uint8Array): number {
+  let got = 0;
+  while (got < bytes.length) {
+    const n = file.readSync(bytes.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return got;
+}
+
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   let done = 0;
   while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
@@ -76,12 +91,7 @@ export function writeRecord(file: Deno.FsFile, info: Deno.FileInfo): void {
     } else {
       // Reading the magic leaves the offset where the payload starts.
       const head = new Uint8Array(MAGIC_BYTES.length);
-      let got = 0;
-      while (got < head.length) {
-        const n = file.readSync(head.subarray(got));
-        if (n === null) return;
-        got += n;
-      }
+      if (readFully(file, head) < head.length) return;
       if (!head.every((byte, i) => byte === MAGIC_BYTES[i])) return;
       if (verified.size > 1000) verified.clear();
       verified.add(id);

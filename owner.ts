@@ -28,7 +28,7 @@
  */
 
 import { toLockPath } from "./_path.ts";
-import { parseRecord, RECORD_SIZE } from "./_owner.ts";
+import { parseRecord, readFully, RECORD_SIZE } from "./_owner.ts";
 import { explain, tryLockFile } from "./_file.ts";
 
 /**
@@ -96,13 +96,7 @@ export function readLockOwner(path: string | URL): LockOwner | null {
   }
   try {
     const bytes = new Uint8Array(RECORD_SIZE);
-    let got = 0;
-    while (got < RECORD_SIZE) {
-      const n = file.readSync(bytes.subarray(got));
-      if (n === null) break;
-      got += n;
-    }
-    const record = parseRecord(bytes.subarray(0, got));
+    const record = parseRecord(bytes.subarray(0, readFully(file, bytes)));
     if (record === undefined) return null;
     // A shared try succeeds unless someone holds the lock exclusively: then
     // the record is stale.

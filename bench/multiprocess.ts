@@ -47,11 +47,12 @@ async function acquireAs(kind: Kind, path: string): Promise<() => void> {
   };
 }
 
-async function* stdinLines(): AsyncGenerator<string> {
+/** The lines of a text stream, without their line ends. */
+async function* linesOf(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
   let pending = "";
-  for await (
-    const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())
-  ) {
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     pending += chunk;
     let i;
     while ((i = pending.indexOf("\n")) !== -1) {
@@ -65,7 +66,7 @@ async function* stdinLines(): AsyncGenerator<string> {
 
 /** Waits for the lock each time the parent says "go"; prints when held. */
 async function handoffWorker(kind: Kind, path: string) {
-  for await (const line of stdinLines()) {
+  for await (const line of linesOf(Deno.stdin.readable)) {
     if (line !== "go") break;
     const acquiring = acquireAs(kind, path);
     say("waiting");
@@ -136,17 +137,7 @@ function spawn(args: string[]) {
 class Lines {
   #it: AsyncIterator<string>;
   constructor(stream: ReadableStream<Uint8Array>) {
-    this.#it = (async function* () {
-      let pending = "";
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        pending += chunk;
-        let i;
-        while ((i = pending.indexOf("\n")) !== -1) {
-          yield pending.slice(0, i);
-          pending = pending.slice(i + 1);
-        }
-      }
-    })();
+    this.#it = linesOf(stream);
   }
   async next(): Promise<string> {
     const r = await this.#it.next();
