@@ -7,6 +7,7 @@ import type {
   ResolvedAcquireOptions,
   ResolvedLockOptions,
 } from "./_options.ts";
+import { STREAK_MS } from "./_streak.ts";
 import { watchLockFile } from "./_watch.ts";
 
 /** One contender for a lock: what a single acquire call tries to take. */
@@ -23,6 +24,20 @@ export interface Contender {
   tryAcquire(recheck: boolean): boolean;
   /** Frees whatever the tries left open; called when the call gives up. */
   abandon(): void;
+  /** When the call began to wait (epoch ms), once it waits. */
+  waitStart: number | undefined;
+  /**
+   * Before the first try of a blocking call: true when this process should
+   * give other processes a turn at the lock before it tries.
+   */
+  yieldTurn(): boolean;
+  /** Puts this call in the lock file's waiter queue, where it has one. */
+  announce(): void;
+  /**
+   * How many waiters of other processes go before this call (0: it goes
+   * first at the next release).
+   */
+  queuePosition(): number;
 }
 
 /** Why a sleep between tries ended. */
@@ -127,10 +142,17 @@ export async function acquireWith(
   };
 
   // Fast path: one synchronous try, unless calls of this process are
-  // already queued for the file: they go first, and this call waits its turn.
+  // already queued for the file (they go first, and this call waits its
+  // turn), or this process has kept the lock for a while and another one
+  // waits for it (this call then gives it up and waits a moment).
   const behind = blocking && queues.has(key);
+  let stepBack = false;
   try {
-    if (!behind && attempt(false)) return true;
+    stepBack = blocking && !behind && contender.yieldTurn();
+    if (stepBack) {
+      logger?.debug(`Giving the lock on "${key}" a turn in another process`);
+    }
+    if (!behind && !stepBack && attempt(false)) return true;
     if (!blocking || timeout === 0) {
       contender.abandon();
       return false;
@@ -142,6 +164,7 @@ export async function acquireWith(
 
   const start = performance.now();
   const deadline = timeout === undefined ? Infinity : start + timeout;
+  contender.waitStart = Number((performance.timeOrigin + start).toFixed(3));
   const waiter: Waiter = {
     contender,
     granted: false,
@@ -158,19 +181,37 @@ export async function acquireWith(
   signal.addEventListener("abort", onAbort, { once: true });
   enqueue(key, waiter);
   // Listen first, then try again, then wait: no release can slip between.
-  // Writes (the owner record) do not wake anyone; closes, which every
-  // release makes, and a file removed or replaced do.
+  // Writes (owner records, waiters announcing themselves) do not wake
+  // anyone; closes, which every release makes, and a file removed or
+  // replaced do.
   const listener = (kind: Deno.FsEvent["kind"]) => {
     if (kind !== "modify") {
       waiter.wake(kind === "access" ? "release" : "change");
     }
   };
+  // Only the first waiter in the queue listens: every delivered event costs
+  // a watching process a fraction of a millisecond of CPU, and a busy lock
+  // makes several per turn. The others sleep about as long as the turns
+  // before theirs take, and look again.
   let unwatch = watchLockFile(key, listener, logger);
+  const listen = (on: boolean) => {
+    if (on && unwatch === noop) unwatch = watchLockFile(key, listener, logger);
+    if (!on && unwatch !== noop) {
+      unwatch();
+      unwatch = noop;
+    }
+  };
   let acquired = false;
   try {
     let sleepMs = options.delay;
-    let settleMs = SETTLE_MS;
-    if (!behind) acquired = attempt(false);
+    let position = 0;
+    if (!behind && !stepBack) {
+      acquired = attempt(false);
+      if (!acquired) {
+        contender.announce();
+        position = contender.queuePosition();
+      }
+    }
     while (!acquired) {
       signal.throwIfAborted();
       const remaining = deadline - performance.now();
@@ -180,10 +221,13 @@ export async function acquireWith(
         );
         break;
       }
-      const ms = Math.min(Math.max(sleepMs, MIN_SLEEP), remaining);
+      listen(position === 0);
+      let pause = Math.max(sleepMs, MIN_SLEEP);
+      if (stepBack) pause = STEP_BACK_MS;
+      else if (position > 0) pause = Math.min(pause, position * STREAK_MS);
       const reason = await sleepUnlessWoken(
         waiter,
-        ms,
+        Math.min(pause, remaining),
         lockOptions,
         logger,
         key,
@@ -194,30 +238,23 @@ export async function acquireWith(
         break;
       }
       signal.throwIfAborted();
+      // Keep this call's place in the waiter queue (a winner may have taken
+      // it out); a call that has just become first listens, then tries.
+      contender.announce();
+      const wasFirst = position === 0;
+      position = contender.queuePosition();
+      if (position === 0 && !wasFirst) listen(true);
+      const steppedBack = stepBack;
+      stepBack = false;
       // A release needs only a try; after a timer or a change of the file,
       // check that the file open is still the one at the path.
       acquired = attempt(reason !== "release");
-      if (reason === "timer") {
+      if (!acquired) {
+        contender.announce();
+        position = contender.queuePosition();
+      }
+      if (reason === "timer" && !steppedBack) {
         sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
-        settleMs = SETTLE_MS;
-      } else if (
-        !acquired && reason === "release" &&
-        performance.now() - start < PATIENT_MS
-      ) {
-        // Someone else won that release. Every delivered event costs a
-        // watching process a fraction of a millisecond of CPU, and a busy
-        // lock makes one per release for every waiting process: stop
-        // listening for a moment, then listen again and try.
-        unwatch();
-        unwatch = noop;
-        if (await settle(waiter, settleMs, deadline, lockOptions, key)) {
-          acquired = true;
-        } else {
-          unwatch = watchLockFile(key, listener, logger);
-          signal.throwIfAborted();
-          acquired = attempt(true);
-        }
-        settleMs = Math.min(settleMs * 2, MAX_SETTLE_MS);
       }
     }
     return acquired;
@@ -239,35 +276,10 @@ export async function acquireWith(
 }
 
 /**
- * A waiter that has waited this long keeps listening after a lost release:
- * long waiters get every chance, new ones step back.
+ * How long (in ms) a call that gave its turn away lets the waiters of other
+ * processes take the lock before it tries again itself.
  */
-const PATIENT_MS = 50;
-
-/** How long a waiter stops listening after losing a release, at first... */
-const SETTLE_MS = 1;
-/** ...and at most, after losing several in a row. */
-const MAX_SETTLE_MS = 8;
-
-/**
- * Sleeps `settleMs` (or until the deadline); only a hand-off or an abort
- * ends it early.
- *
- * @returns True when a hand-off granted the lock meanwhile.
- */
-async function settle(
-  waiter: Waiter,
-  settleMs: number,
-  deadline: number,
-  lockOptions: ResolvedLockOptions,
-  key: string,
-): Promise<boolean> {
-  const ms = Math.min(settleMs, deadline - performance.now());
-  if (ms > 0 && !waiter.granted) {
-    await sleepUnlessWoken(waiter, ms, lockOptions, lockOptions.logger, key);
-  }
-  return waiter.granted;
-}
+const STEP_BACK_MS = 2;
 
 function noop(): void {}
 

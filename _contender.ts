@@ -1,6 +1,9 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 // A contender for the kernel lock on a file: the one piece that every lock
-// kind (exclusive, read, write) hands to the acquisition loop.
+// kind (exclusive, read, write) hands to the acquisition loop. Also the
+// turn-taking between processes: a process that keeps re-acquiring a lock
+// keeps its file open and gives the lock up after a short streak when
+// another process has said that it waits.
 
 import type { Contender } from "./_acquire.ts";
 import { handOff } from "./_acquire.ts";
@@ -11,11 +14,47 @@ import {
   statIfSameFile,
   tryLockFile,
 } from "./_file.ts";
-import { initRecord, writeRecord } from "./_owner.ts";
-import { inStreak, noteReleased } from "./_streak.ts";
+import {
+  carriesRecords,
+  initRecord,
+  readClaims,
+  writeClaim,
+  writeRecord,
+} from "./_owner.ts";
+import { inStreak, noteReleased, STREAK_MS } from "./_streak.ts";
 
 /** How often in a row the file may be replaced before a try gives up. */
 const MAX_REPLACED = 16;
+
+/** How often (in ms) a streak looks at the waiter queue, at most. */
+const CHECK_MS = 1;
+
+/** What this module knows of a held (or parked) lock file. */
+interface Held {
+  /** When this process's streak of holding the lock began. */
+  since: number;
+  /** Whether the file carries owner records and the waiter queue. */
+  records: boolean;
+  /** When the streak last read the waiter queue. */
+  checked: number;
+}
+
+const held = new WeakMap<Deno.FsFile, Held>();
+
+/**
+ * Released lock files, unlocked but not yet closed, by key. Each is closed
+ * in a microtask, before anything else can run, unless an acquire of this
+ * process in the same job takes it back first: a loop that releases and
+ * acquires again then needs no open and no close, and, making no close
+ * event, wakes no waiter for a lock that it takes straight back.
+ */
+const parked = new Map<string, Deno.FsFile>();
+
+function unpark(key: string): Deno.FsFile | undefined {
+  const file = parked.get(key);
+  if (file !== undefined) parked.delete(key);
+  return file;
+}
 
 /**
  * Tries the kernel lock on `path` through its own open file, reopening when
@@ -25,6 +64,16 @@ export class FileContender implements Contender {
   #opened: OpenedFile | undefined;
   /** True until the first try on a newly opened file. */
   #fresh = false;
+  /** The streak that a parked file taken back continues, if any. */
+  #continues: Held | undefined;
+  /** Whether the open file carries the waiter queue (undefined: unknown). */
+  #records: boolean | undefined;
+  /** The queue slot that this call's claim was written to. */
+  #slot: number | undefined;
+  /** Set while waiting: when the wait began (epoch ms). */
+  waitStart: number | undefined;
+  /** Set when this call gave its turn away: it then clears any claim. */
+  steppedBack = false;
 
   constructor(
     readonly key: string,
@@ -36,9 +85,20 @@ export class FileContender implements Contender {
   tryAcquire(recheck: boolean): boolean {
     for (let replaced = 0;; replaced++) {
       if (this.#opened === undefined) {
-        this.#opened = openLockFile(this.path);
-        this.#fresh = true;
-        if (this.#opened.created) initRecord(this.#opened.file);
+        const kept = unpark(this.key);
+        if (kept !== undefined) {
+          // This process's own file, released a moment ago: no open needed,
+          // and the check below still runs once it is locked.
+          this.#opened = { file: kept, created: false };
+          this.#fresh = false;
+          this.#continues = held.get(kept);
+        } else {
+          this.#opened = openLockFile(this.path);
+          this.#fresh = true;
+          this.#continues = undefined;
+          if (this.#opened.created) initRecord(this.#opened.file);
+        }
+        this.#records = undefined;
       }
       const { file } = this.#opened;
       const fresh = this.#fresh;
@@ -52,9 +112,7 @@ export class FileContender implements Contender {
       const info = statIfSameFile(file, this.path);
       if (info !== undefined) {
         if (!locked) return false;
-        if (this.exclusive && !inStreak(this.key)) writeRecord(file, info);
-        this.#opened = undefined;
-        this.onLocked(file);
+        this.#won(file, info);
         return true;
       }
       // Deleted or replaced: whatever lock was taken there protects nothing.
@@ -68,19 +126,144 @@ export class FileContender implements Contender {
     }
   }
 
-  abandon(): void {
-    if (this.#opened !== undefined) closeLockFile(this.#opened.file);
+  #won(file: Deno.FsFile, info: Deno.FileInfo): void {
+    const now = performance.now();
+    const streak = this.#continues;
+    let records = streak?.records;
+    if (records === undefined) {
+      try {
+        records = carriesRecords(file, info);
+      } catch {
+        records = false;
+      }
+    }
+    if (this.exclusive && !inStreak(this.key)) writeRecord(file, info);
+    // A waiter that wins takes its claim out of the queue, and the claims
+    // older than its own too: they had their turn and did not take it (a
+    // waiter still there writes its claim again when it next wakes).
+    const start = this.waitStart;
+    if (records && start !== undefined) {
+      const claims = readClaims(file);
+      for (let slot = 0; slot < claims.length; slot++) {
+        if (claims[slot] !== 0 && claims[slot] <= start) {
+          writeClaim(file, slot, 0);
+        }
+      }
+    }
+    held.set(file, streak ?? { since: now, records, checked: now });
     this.#opened = undefined;
+    this.#continues = undefined;
+    this.onLocked(file);
+  }
+
+  /**
+   * Before the first try of a blocking call: when this process has kept the
+   * lock for a streak and another process is in the waiter queue, closes the
+   * kept file (the close wakes the waiters) instead of taking it back.
+   *
+   * @returns True when the call should give the others a moment first.
+   */
+  yieldTurn(): boolean {
+    const file = parked.get(this.key);
+    if (file === undefined) return false;
+    const streak = held.get(file);
+    if (streak === undefined || !streak.records) return false;
+    const now = performance.now();
+    if (now - streak.since < STREAK_MS || now - streak.checked < CHECK_MS) {
+      return false;
+    }
+    streak.checked = now;
+    if (readClaims(file).every((claim) => claim === 0)) return false;
+    parked.delete(this.key);
+    closeLockFile(file);
+    this.steppedBack = true;
+    return true;
+  }
+
+  /** The open file, when it carries the waiter queue (best effort). */
+  #queueFile(): Deno.FsFile | undefined {
+    const file = this.#opened?.file;
+    if (file === undefined) return undefined;
+    if (this.#records === undefined) {
+      try {
+        this.#records = carriesRecords(file, file.statSync());
+      } catch {
+        this.#records = false;
+      }
+    }
+    return this.#records ? file : undefined;
+  }
+
+  /**
+   * Puts this waiting call in the waiter queue, or back in it with its
+   * first claim when a winner took it out. Never throws; a full queue
+   * leaves the call out (it still waits, without its place).
+   */
+  announce(): void {
+    const start = this.waitStart;
+    const file = this.#queueFile();
+    if (start === undefined || file === undefined) return;
+    const claims = readClaims(file);
+    if (this.#slot !== undefined && claims[this.#slot] === start) return;
+    const free = claims.indexOf(0, Deno.pid % claims.length);
+    const slot = free !== -1 ? free : claims.indexOf(0);
+    if (slot === -1) return;
+    writeClaim(file, slot, start);
+    this.#slot = slot;
+  }
+
+  /**
+   * How many claims in the waiter queue are older than this call's: 0 when
+   * it goes first at the next release (also when there is no queue). Never
+   * throws.
+   */
+  queuePosition(): number {
+    const start = this.waitStart;
+    const file = this.#queueFile();
+    if (file === undefined || start === undefined) return 0;
+    return readClaims(file).filter((claim) => claim !== 0 && claim < start)
+      .length;
+  }
+
+  abandon(): void {
+    const opened = this.#opened;
+    this.#opened = undefined;
+    if (opened === undefined) return;
+    // A waiter that gives up takes its claim out of the queue.
+    const slot = this.#slot;
+    if (slot !== undefined && this.#records) {
+      if (readClaims(opened.file)[slot] === this.waitStart) {
+        writeClaim(opened.file, slot, 0);
+      }
+    }
+    closeLockFile(opened.file);
   }
 }
 
 /**
- * Unlocks and closes a held lock file, then offers the lock to the waiting
- * calls of this process.
+ * Unlocks a held lock file (other processes may take the lock from here
+ * on), closes it at the end of the current job (the close is the event that
+ * wakes waiting processes), and offers the lock to the waiting calls of
+ * this process.
  */
 export function releaseLockFile(key: string, file: Deno.FsFile): void {
   noteReleased(key);
-  closeLockFile(file);
+  try {
+    file.unlockSync();
+  } catch {
+    // Closing frees the lock all the same.
+    closeLockFile(file);
+    handOff(key);
+    return;
+  }
+  const previous = parked.get(key);
+  if (previous !== undefined) closeLockFile(previous);
+  parked.set(key, file);
+  queueMicrotask(() => {
+    if (parked.get(key) !== file) return;
+    parked.delete(key);
+    closeLockFile(file);
+  });
   handOff(key);
 }
 

@@ -6,13 +6,21 @@
 /** The first bytes of a lock file that carries owner records. */
 export const MAGIC = "@locks/process-lock owner record v1\n";
 /** The size of the whole record, magic included, in bytes. */
-export const RECORD_SIZE = 256;
+export const RECORD_SIZE = 512;
 
 const encoder = new TextEncoder();
 /** Files seen to carry the magic, by device, inode and birth time. */
 const verified = new Set<string>();
 const MAGIC_BYTES = encoder.encode(MAGIC);
-const PAYLOAD_SIZE = RECORD_SIZE - MAGIC_BYTES.length;
+/**
+ * The waiter queue: after the owner record, slots in which waiting
+ * processes write when they began to wait (epoch ms, decimal, space-padded;
+ * spaces when free). The oldest claim goes first at a release.
+ */
+const QUEUE_OFFSET = 256;
+const SLOT_SIZE = 24;
+const SLOTS = 10;
+const PAYLOAD_SIZE = QUEUE_OFFSET - MAGIC_BYTES.length;
 
 let hostnameCache: string | undefined;
 
@@ -83,22 +91,75 @@ export function initRecord(file: Deno.FsFile): void {
  * and may move it. Never throws: the record is a courtesy, not the lock.
  */
 export function writeRecord(file: Deno.FsFile, info: Deno.FileInfo): void {
-  if (info.size !== RECORD_SIZE) return;
   try {
-    const id = `${info.dev}:${info.ino}:${info.birthtime?.getTime()}`;
-    if (verified.has(id)) {
-      file.seekSync(MAGIC_BYTES.length, Deno.SeekMode.Start);
-    } else {
-      // Reading the magic leaves the offset where the payload starts.
-      const head = new Uint8Array(MAGIC_BYTES.length);
-      if (readFully(file, head) < head.length) return;
-      if (!head.every((byte, i) => byte === MAGIC_BYTES[i])) return;
-      if (verified.size > 1000) verified.clear();
-      verified.add(id);
-    }
+    if (!carriesRecords(file, info)) return;
+    file.seekSync(MAGIC_BYTES.length, Deno.SeekMode.Start);
     writeAll(file, payload());
   } catch {
     // A read-only or full file system: the lock itself still holds.
+  }
+}
+
+/**
+ * Whether `file` (whose `fstat` is `info`) is a lock file that this library
+ * created, with room for owner records. May move the file offset.
+ *
+ * @throws A read error.
+ */
+export function carriesRecords(
+  file: Deno.FsFile,
+  info: Deno.FileInfo,
+): boolean {
+  if (info.size !== RECORD_SIZE) return false;
+  const id = `${info.dev}:${info.ino}:${info.birthtime?.getTime()}`;
+  if (verified.has(id)) return true;
+  file.seekSync(0, Deno.SeekMode.Start);
+  const head = new Uint8Array(MAGIC_BYTES.length);
+  if (readFully(file, head) < head.length) return false;
+  if (!head.every((byte, i) => byte === MAGIC_BYTES[i])) return false;
+  if (verified.size > 1000) verified.clear();
+  verified.add(id);
+  return true;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Reads the waiter queue of a file that carries records: the claim in each
+ * slot, 0 for a free one. Never throws (an unreadable queue reads empty).
+ */
+export function readClaims(file: Deno.FsFile): number[] {
+  const claims = new Array<number>(SLOTS).fill(0);
+  try {
+    file.seekSync(QUEUE_OFFSET, Deno.SeekMode.Start);
+    const bytes = new Uint8Array(SLOTS * SLOT_SIZE);
+    const got = readFully(file, bytes);
+    for (let i = 0; (i + 1) * SLOT_SIZE <= got; i++) {
+      const text = decoder.decode(
+        bytes.subarray(i * SLOT_SIZE, (i + 1) * SLOT_SIZE),
+      ).trim();
+      const value = Number(text || "0");
+      claims[i] = Number.isFinite(value) && value > 0 ? value : 0;
+    }
+  } catch {
+    // Read as empty.
+  }
+  return claims;
+}
+
+/**
+ * Writes one slot of the waiter queue (0 frees it). Never throws: the queue
+ * only orders waiters, it is not the lock.
+ */
+export function writeClaim(file: Deno.FsFile, slot: number, claim: number) {
+  try {
+    const text = claim > 0 ? claim.toFixed(3) : "";
+    const bytes = new Uint8Array(SLOT_SIZE).fill(0x20);
+    bytes.set(encoder.encode(text).subarray(0, SLOT_SIZE));
+    file.seekSync(QUEUE_OFFSET + slot * SLOT_SIZE, Deno.SeekMode.Start);
+    writeAll(file, bytes);
+  } catch {
+    // A read-only or full file system.
   }
 }
 
@@ -113,8 +174,8 @@ export interface RecordFields {
 export function parseRecord(bytes: Uint8Array): RecordFields | undefined {
   if (bytes.length < RECORD_SIZE) return undefined;
   if (!MAGIC_BYTES.every((byte, i) => byte === bytes[i])) return undefined;
-  const text = new TextDecoder().decode(
-    bytes.subarray(MAGIC_BYTES.length, RECORD_SIZE),
+  const text = decoder.decode(
+    bytes.subarray(MAGIC_BYTES.length, QUEUE_OFFSET),
   ).trim();
   if (text === "") return undefined;
   try {

@@ -22,3 +22,9 @@ export function inStreak(key: string): boolean {
 export function noteReleased(key: string): void {
   lastRelease.set(key, performance.now());
 }
+
+/**
+ * A process may keep a lock this long (in ms) by re-acquiring it at once
+ * before it checks whether another process waits, and then gives it up.
+ */
+export const STREAK_MS = 5;

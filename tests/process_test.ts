@@ -189,8 +189,9 @@ Deno.test("a process that keeps re-acquiring does not shut out a waiting process
   await using dir = await tempDir();
   const path = `${dir.path}/busy.lock`;
   const lock = new InterProcessLock(path);
-  // No pause of its own: each release closes the file and the next acquire
-  // opens it again, and a waiter woken by the release gets in between.
+  // No pause of its own: each acquire takes back the file that the release
+  // before it kept open. After a short streak, seeing the child in the
+  // lock file's waiter queue, it gives the lock up and steps back.
   const loopMs = 2_000;
   const end = performance.now() + loopMs;
   let loops = 0;
