@@ -95,12 +95,31 @@ function enqueue(key: string, waiter: Waiter): void {
   else queue.push(waiter);
 }
 
-function dequeue(key: string, waiter: Waiter): void {
+/**
+ * Takes `waiter` out of the queue. When it leaves without the lock, the
+ * call that is now first in the queue is woken to try.
+ */
+function dequeue(key: string, waiter: Waiter, acquired: boolean): void {
   const queue = queues.get(key);
   if (queue === undefined) return;
   const index = queue.indexOf(waiter);
   if (index !== -1) queue.splice(index, 1);
   if (queue.length === 0) queues.delete(key);
+  else if (!acquired) headOf(queue)?.wake("change");
+}
+
+/** The first waiter of a queue that still waits. */
+function headOf(queue: Waiter[]): Waiter | undefined {
+  return queue.find((waiter) => !waiter.gone && !waiter.granted);
+}
+
+/**
+ * Whether `waiter` is the first call of this process that waits for `key`:
+ * only that one tries (the others get the lock handed on in order).
+ */
+function isHead(key: string, waiter: Waiter): boolean {
+  const queue = queues.get(key);
+  return queue === undefined || headOf(queue) === waiter;
 }
 
 /**
@@ -221,10 +240,13 @@ export async function acquireWith(
         );
         break;
       }
-      listen(position === 0);
+      const head = isHead(key, waiter);
+      listen(head && position === 0);
       let pause = Math.max(sleepMs, MIN_SLEEP);
       if (stepBack) pause = STEP_BACK_MS;
-      else if (position > 0) pause = Math.min(pause, position * STREAK_MS);
+      else if (head && position > 0) {
+        pause = Math.min(pause, position * STREAK_MS);
+      }
       const reason = await sleepUnlessWoken(
         waiter,
         Math.min(pause, remaining),
@@ -238,10 +260,18 @@ export async function acquireWith(
         break;
       }
       signal.throwIfAborted();
+      if (!isHead(key, waiter)) {
+        // An earlier call of this process tries for both; this one waits
+        // for the hand-off, or to become first.
+        if (reason === "timer") {
+          sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
+        }
+        continue;
+      }
       // Keep this call's place in the waiter queue (a winner may have taken
       // it out); a call that has just become first listens, then tries.
       contender.announce();
-      const wasFirst = position === 0;
+      const wasFirst = position === 0 && head;
       position = contender.queuePosition();
       if (position === 0 && !wasFirst) listen(true);
       const steppedBack = stepBack;
@@ -269,7 +299,7 @@ export async function acquireWith(
   } finally {
     waiter.gone = true;
     signal.removeEventListener("abort", onAbort);
-    dequeue(key, waiter);
+    dequeue(key, waiter, acquired);
     unwatch();
     if (!acquired) contender.abandon();
   }

@@ -280,8 +280,10 @@ export class InterProcessLock implements Disposable {
   }
 
   /**
-   * Releases the lock: unlocks and closes the file, and hands the lock to
-   * the next task of this process that waits for it.
+   * Releases the lock: unlocks the file (other processes can take the lock
+   * from here on), hands the lock to the next task of this process that
+   * waits for it, and closes the file at the end of the current job unless
+   * an acquire of this process takes it back first.
    *
    * @throws {Error} If this object does not hold the lock.
    */

@@ -120,7 +120,9 @@ async function counterWorker(
 async function cpuWorker(kind: Kind, path: string) {
   // Warm up: the first call of any code pays for compiling it.
   for (let i = 0; i < 3; i++) (await acquireAs(kind, `${path}.warm`))();
-  await sleep(100);
+  // V8 keeps compiling and collecting for a while after start-up: let that
+  // settle, or the idle baseline alone reads about 5 ms instead of about 1.
+  await sleep(1000);
   say("ready");
   const before = cpuUsage();
   if (kind === "idle") {
@@ -455,6 +457,14 @@ async function main() {
       );
     }
   }
+  // The ceiling: one process doing all the increments alone, nobody to hand
+  // the lock to. No locking scheme gets 8 processes past it.
+  const alone = await contended("raw", dir, 1, 8 * n);
+  print(
+    `| 1 | ceiling: one process alone, ${8 * n} increments (raw lock) | ${
+      alone.perSecond.toFixed(0)
+    } | ${alone.lost} | - |`,
+  );
   print();
 
   const events = quick ? 300 : 1000;
