@@ -199,7 +199,6 @@ export async function acquireWith(
   };
   signal.addEventListener("abort", onAbort, { once: true });
   enqueue(key, waiter);
-  // Listen first, then try again, then wait: no release can slip between.
   // Writes (owner records, waiters announcing themselves) do not wake
   // anyone; closes, which every release makes, and a file removed or
   // replaced do.
@@ -209,15 +208,19 @@ export async function acquireWith(
     }
   };
   // Only the first waiter in the queue listens: every delivered event costs
-  // a watching process a fraction of a millisecond of CPU, and a busy lock
-  // makes several per turn. The others sleep about as long as the turns
-  // before theirs take, and look again.
-  let unwatch = watchLockFile(key, listener, logger);
+  // a watching process a fraction of a millisecond of CPU (and opening a
+  // watcher more), and a busy lock makes several per turn. The others sleep
+  // about as long as the turns before theirs take, and look again.
+  let unwatch: (() => void) | undefined;
+  let cannotWatch = false;
   const listen = (on: boolean) => {
-    if (on && unwatch === noop) unwatch = watchLockFile(key, listener, logger);
-    if (!on && unwatch !== noop) {
+    if (on && unwatch === undefined && !cannotWatch) {
+      unwatch = watchLockFile(key, listener, logger);
+      cannotWatch = unwatch === undefined;
+    }
+    if (!on && unwatch !== undefined) {
       unwatch();
-      unwatch = noop;
+      unwatch = undefined;
     }
   };
   let acquired = false;
@@ -225,11 +228,16 @@ export async function acquireWith(
     let sleepMs = options.delay;
     let position = 0;
     if (!behind && !stepBack) {
-      acquired = attempt(false);
-      if (!acquired) {
-        contender.announce();
-        position = contender.queuePosition();
+      // Take a place in the queue; the first waiter then listens, and tries
+      // again: no release can slip between that try and the wait.
+      contender.announce();
+      position = contender.queuePosition();
+      if (position === 0) {
+        listen(true);
+        acquired = attempt(false);
       }
+    } else if (stepBack) {
+      position = contender.queuePosition();
     }
     while (!acquired) {
       signal.throwIfAborted();
@@ -271,9 +279,17 @@ export async function acquireWith(
       // Keep this call's place in the waiter queue (a winner may have taken
       // it out); a call that has just become first listens, then tries.
       contender.announce();
-      const wasFirst = position === 0 && head;
       position = contender.queuePosition();
-      if (position === 0 && !wasFirst) listen(true);
+      if (position === 0) listen(true);
+      else if (!stepBack && sleepMs < options.maxDelay) {
+        // Not this call's turn: it looks again later. (Once its pauses have
+        // grown to maxDelay it tries anyway: a claim in front of it may be
+        // left by a process that died.)
+        if (reason === "timer") {
+          sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
+        }
+        continue;
+      }
       const steppedBack = stepBack;
       stepBack = false;
       // A release needs only a try; after a timer or a change of the file,
@@ -300,7 +316,7 @@ export async function acquireWith(
     waiter.gone = true;
     signal.removeEventListener("abort", onAbort);
     dequeue(key, waiter, acquired);
-    unwatch();
+    unwatch?.();
     if (!acquired) contender.abandon();
   }
 }
@@ -310,8 +326,6 @@ export async function acquireWith(
  * processes take the lock before it tries again itself.
  */
 const STEP_BACK_MS = 2;
-
-function noop(): void {}
 
 /**
  * Sleeps `ms`, or less when the waiter is woken or its call aborted.

@@ -14,19 +14,17 @@ interface SharedWatcher {
 
 const watchers = new Map<string, SharedWatcher>();
 
-function noop(): void {}
-
 /**
- * Calls `listener` with the kind of every file-system event on `path` until the returned
- * function is called. Where watching is impossible (no read permission, no
- * inotify instances left, a file system without events) it logs why and
- * returns a function that does nothing: the caller's polling still works.
+ * Calls `listener` with the kind of every file-system event on `path` until
+ * the returned function is called. Where watching is impossible (no read
+ * permission, no inotify instances left, a file system without events) it
+ * logs why and returns undefined: the caller's polling still works.
  */
 export function watchLockFile(
   path: string,
   listener: (kind: Deno.FsEvent["kind"]) => void,
   logger: Logger,
-): () => void {
+): (() => void) | undefined {
   let shared = watchers.get(path);
   if (shared === undefined) {
     let watcher: Deno.FsWatcher;
@@ -38,7 +36,7 @@ export function watchLockFile(
           error instanceof Error ? error.message : String(error)
         }); waiting by polling`,
       );
-      return noop;
+      return undefined;
     }
     const created: SharedWatcher = { watcher, listeners: new Set() };
     shared = created;
