@@ -1,0 +1,153 @@
+// Turn-taking: a released file kept for an acquire in the same job, the
+// waiter queue in the lock file, and what happens to claims left behind.
+import assert from "node:assert/strict";
+import { InterProcessLock } from "../mod.ts";
+import { readClaims, writeClaim } from "../_owner.ts";
+import { fixture, run, tempDir } from "./_helpers.ts";
+
+const HAS_FLOCK = await run("flock", ["--version"]).then(
+  (r) => r.code === 0,
+  () => false,
+);
+
+/** The claims in the waiter queue of the lock file at `path`. */
+function claimsAt(path: string): number[] {
+  using file = Deno.openSync(path, { read: true });
+  return readClaims(file).filter((claim) => claim !== 0);
+}
+
+/** Polls `check` every 10 ms until it holds, or fails after `ms`. */
+async function eventually(check: () => boolean, ms: number, what: string) {
+  const end = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > end) assert.fail(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+Deno.test({
+  name: "release() unlocks at once, before the end of the job",
+  ignore: !HAS_FLOCK,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/now.lock`;
+    const lock = new InterProcessLock(path);
+    assert.equal(await lock.acquire(), true);
+    lock.release();
+    // Still in the same job: the file is not closed yet, but unlocked.
+    const output = new Deno.Command("flock", { args: ["-n", path, "true"] })
+      .outputSync();
+    assert.equal(output.code, 0);
+  },
+});
+
+Deno.test("an acquire in the same job as the release takes the same file back", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/same-job.lock`;
+  const lock = new InterProcessLock(path);
+  // Create the file first (creating takes two opens).
+  assert.equal(await lock.acquire(), true);
+  lock.release();
+  await new Promise((r) => setTimeout(r, 0));
+  const original = Deno.openSync;
+  let opens = 0;
+  Deno.openSync = (...args: Parameters<typeof Deno.openSync>) => {
+    if (String(args[0]) === path) opens++;
+    return original(...args);
+  };
+  try {
+    for (let i = 0; i < 10; i++) {
+      assert.equal(await lock.acquire(), true);
+      lock.release();
+    }
+    assert.equal(opens, 1, "one open for ten acquisitions");
+    // With an await in between, the file is closed at the end of the job
+    // and the next acquire opens it again.
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(await lock.acquire(), true);
+    lock.release();
+    assert.equal(opens, 2);
+  } finally {
+    Deno.openSync = original;
+  }
+  // The resource sanitizer fails this test if a kept file were left open.
+});
+
+Deno.test({
+  name:
+    "a file kept for the same job is checked again: one deleted meanwhile is not locked",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/deleted.lock`;
+    const lock = new InterProcessLock(path);
+    assert.equal(await lock.acquire(), true);
+    lock.release();
+    Deno.removeSync(path);
+    assert.equal(await lock.acquire(), true);
+    // The lock is on a new file at the path, not on the deleted one.
+    assert.equal(lock.isValid(), true);
+    assert.ok(Deno.statSync(path).isFile);
+    if (HAS_FLOCK) {
+      const output = await run("flock", ["-n", path, "true"]);
+      assert.equal(output.code, 1, "flock(1) sees the new file locked");
+    }
+    lock.release();
+  },
+});
+
+Deno.test("a waiting process has a claim in the queue until it gets the lock", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/queue.lock`;
+  const lock = new InterProcessLock(path);
+  assert.equal(await lock.acquire(), true);
+  await using child = fixture("hold.ts", ["lock", path]);
+  await eventually(
+    () => claimsAt(path).length === 1,
+    10_000,
+    "the child's claim",
+  );
+  lock.release();
+  await child.waitFor("acquired");
+  assert.deepEqual(claimsAt(path), [], "the winner took its claim out");
+  await child.closeStdin();
+  await child.waitFor("released");
+  assert.equal((await child.end()).status.code, 0);
+});
+
+Deno.test("a waiter that gives up takes its claim out of the queue", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/gives-up.lock`;
+  await using holder = fixture("hold.ts", ["lock", path]);
+  await holder.waitFor("acquired");
+  const lock = new InterProcessLock(path);
+  const waiting = lock.acquire({ timeout: 300 });
+  await eventually(() => claimsAt(path).length === 1, 5_000, "the claim");
+  assert.equal(await waiting, false);
+  assert.deepEqual(claimsAt(path), []);
+  await holder.closeStdin();
+  await holder.end();
+});
+
+Deno.test("a claim left by a dead waiter does not hold up the queue", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/stale.lock`;
+  const lock = new InterProcessLock(path);
+  assert.equal(await lock.acquire(), true);
+  // A claim older than any live waiter's, as a SIGKILLed waiter leaves it.
+  {
+    using file = Deno.openSync(path, { read: true, write: true });
+    writeClaim(file, 0, 1_000);
+  }
+  await using child = fixture("hold.ts", ["lock", path]);
+  await eventually(() => claimsAt(path).length === 2, 10_000, "two claims");
+  const released = performance.timeOrigin + performance.now();
+  lock.release();
+  const got = Number((await child.waitFor("acquired")).split(" ")[1]);
+  // The child is second in the queue, so it does not take the release at
+  // once; it tries when its pauses have grown to maxDelay.
+  assert.ok(got - released < 3_000, `took ${got - released} ms`);
+  assert.deepEqual(claimsAt(path), [], "the stale claim is gone too");
+  await child.closeStdin();
+  assert.equal((await child.end()).status.code, 0);
+});
