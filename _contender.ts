@@ -23,6 +23,12 @@ import {
 } from "./_owner.ts";
 import { inStreak, noteReleased, STREAK_MS } from "./_streak.ts";
 
+/**
+ * Windows locks are mandatory: while one process holds the lock, others can
+ * neither read nor write the file, so there is no waiter queue there.
+ */
+const IS_WINDOWS = Deno.build.os === "windows";
+
 /** How often in a row the file may be replaced before a try gives up. */
 const MAX_REPLACED = 16;
 
@@ -183,7 +189,7 @@ export class FileContender implements Contender {
   /** The open file, when it carries the waiter queue (best effort). */
   #queueFile(): Deno.FsFile | undefined {
     const file = this.#opened?.file;
-    if (file === undefined) return undefined;
+    if (file === undefined || IS_WINDOWS) return undefined;
     if (this.#records === undefined) {
       try {
         this.#records = carriesRecords(file, file.statSync());
@@ -248,6 +254,13 @@ export class FileContender implements Contender {
  */
 export function releaseLockFile(key: string, file: Deno.FsFile): void {
   noteReleased(key);
+  // Without a waiter queue (a file made by another tool, or Windows) a kept
+  // file would let a looping process keep the lock: close it at once.
+  if (IS_WINDOWS || held.get(file)?.records !== true) {
+    closeLockFile(file);
+    handOff(key);
+    return;
+  }
   try {
     file.unlockSync();
   } catch {
