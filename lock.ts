@@ -281,8 +281,9 @@ export class InterProcessLock implements Disposable {
 
   /**
    * Releases the lock: unlocks the file (other processes can take the lock
-   * from here on), hands the lock to the next task of this process that
-   * waits for it, and closes the file at the end of the current job unless
+   * from here on) and hands the lock to the next task of this process that
+   * waits for it. The file is closed at once, or, in a lock file that this
+   * library created (not on Windows), at the end of the current job unless
    * an acquire of this process takes it back first.
    *
    * @throws {Error} If this object does not hold the lock.
