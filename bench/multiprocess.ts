@@ -11,6 +11,7 @@
  *   deno task bench --quick             (fewer samples)
  *   deno task bench --contended-only    (only the 8-process counter)
  *   deno task bench --cpu-only          (only the blocked waiter's CPU)
+ *   deno task bench --kill-only         (only the SIGKILLed holder, 30 rounds)
  *
  * @module
  */
@@ -369,6 +370,13 @@ async function main() {
   if (Deno.args.includes("--cpu-only")) {
     for (const kind of [...kinds, "idle"] as Kind[]) {
       console.log(kind, fmt(await cpu(kind, dir)));
+    }
+    return;
+  }
+  if (Deno.args.includes("--kill-only")) {
+    for (const kind of kinds) {
+      const k = await sigkill(kind, dir, quick ? 10 : 30);
+      console.log(kind, "p50", fmt(k.p50), "max", fmt(k.max));
     }
     return;
   }
