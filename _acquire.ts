@@ -8,7 +8,7 @@ import type {
   ResolvedLockOptions,
 } from "./_options.ts";
 import { STREAK_MS } from "./_streak.ts";
-import { watchLockFile } from "./_watch.ts";
+import { watchedFile, watchLockFile } from "./_watch.ts";
 
 /** One contender for a lock: what a single acquire call tries to take. */
 export interface Contender {
@@ -38,6 +38,11 @@ export interface Contender {
    * first at the next release).
    */
   queuePosition(): number;
+  /**
+   * Whether the holder is known to raise an event on the watched file
+   * (`"device:inode"`) when it releases the lock or dies.
+   */
+  holderWakes(watched: string | undefined): boolean;
 }
 
 /** Why a sleep between tries ended. */
@@ -254,6 +259,14 @@ export async function acquireWith(
       if (stepBack) pause = STEP_BACK_MS;
       else if (head && position > 0) {
         pause = Math.min(pause, position * STREAK_MS);
+      } else if (
+        unwatch !== undefined && contender.holderWakes(watchedFile(key))
+      ) {
+        // The holder is this library on this machine: its release, or its
+        // death, wakes this call at once. The timer is then only a safety
+        // net, and wakes seldom (each wake-up costs a Deno process a few
+        // tenths of a millisecond of CPU).
+        pause = Math.max(pause, options.maxDelay * SAFETY_NET_FACTOR);
       }
       const reason = await sleepUnlessWoken(
         waiter,
@@ -320,6 +333,12 @@ export async function acquireWith(
     if (!acquired) contender.abandon();
   }
 }
+
+/**
+ * While the holder is known to wake its waiters, they poll this many times
+ * less often than `maxDelay`.
+ */
+const SAFETY_NET_FACTOR = 10;
 
 /**
  * How long (in ms) a call that gave its turn away lets the waiters of other

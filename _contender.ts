@@ -16,18 +16,24 @@ import {
 } from "./_file.ts";
 import {
   carriesRecords,
+  clearRecord,
+  hostname,
   initRecord,
+  parseRecord,
   readClaims,
+  readFully,
+  RECORD_SIZE,
   writeClaim,
   writeRecord,
 } from "./_owner.ts";
-import { inStreak, noteReleased, STREAK_MS } from "./_streak.ts";
+import { STREAK_MS } from "./_streak.ts";
 
 /**
  * Windows locks are mandatory: while one process holds the lock, others can
  * neither read nor write the file, so there is no waiter queue there.
  */
 const IS_WINDOWS = Deno.build.os === "windows";
+const IS_LINUX = Deno.build.os === "linux";
 
 /** How often in a row the file may be replaced before a try gives up. */
 const MAX_REPLACED = 16;
@@ -43,6 +49,8 @@ interface Held {
   records: boolean;
   /** When the streak last read the waiter queue. */
   checked: number;
+  /** Whether the streak wrote the owner record (cleared at the release). */
+  recorded: boolean;
 }
 
 const held = new WeakMap<Deno.FsFile, Held>();
@@ -110,6 +118,8 @@ export class FileContender implements Contender {
       const fresh = this.#fresh;
       this.#fresh = false;
       const locked = tryLockFile(file, this.exclusive);
+      // A kept file continues its streak only if it is taken back at once.
+      if (!locked) this.#continues = undefined;
       // A file opened just now was the one at the path; one that a waiting
       // call has kept open may have been replaced meanwhile.
       if (!locked && (fresh || !recheck)) return false;
@@ -143,7 +153,12 @@ export class FileContender implements Contender {
         records = false;
       }
     }
-    if (this.exclusive && !inStreak(this.key)) writeRecord(file, info);
+    // The owner record, written once per streak by an exclusive holder.
+    let recorded = streak?.recorded ?? false;
+    if (this.exclusive && records && !recorded) {
+      writeRecord(file, info);
+      recorded = true;
+    }
     // A waiter that wins takes its claim out of the queue, and the claims
     // older than its own too: they had their turn and did not take it (a
     // waiter still there writes its claim again when it next wakes).
@@ -156,7 +171,9 @@ export class FileContender implements Contender {
         }
       }
     }
-    held.set(file, streak ?? { since: now, records, checked: now });
+    const state = streak ?? { since: now, records, checked: now, recorded };
+    state.recorded = recorded;
+    held.set(file, state);
     this.#opened = undefined;
     this.#continues = undefined;
     this.onLocked(file);
@@ -181,7 +198,7 @@ export class FileContender implements Contender {
     streak.checked = now;
     if (readClaims(file).every((claim) => claim === 0)) return false;
     parked.delete(this.key);
-    closeLockFile(file);
+    closeFor(file);
     this.steppedBack = true;
     return true;
   }
@@ -231,6 +248,35 @@ export class FileContender implements Contender {
       .length;
   }
 
+  /**
+   * Whether the lock is held by a process of this library on this machine,
+   * whose release (or death) closes a writable handle and so raises an event
+   * on the file that `watched` ("device:inode") names. Its owner record says
+   * so: written by an exclusive holder of this library, and emptied when it
+   * releases. Known only on Linux (inotify reports every close) and with the
+   * host names of both processes (`--allow-sys=hostname`), so that a holder
+   * on another machine sharing the file system is never taken for a local
+   * one. Never throws.
+   */
+  holderWakes(watched: string | undefined): boolean {
+    if (!IS_LINUX) return false;
+    const file = this.#queueFile();
+    const here = hostname();
+    if (file === undefined || watched === undefined || here === "") {
+      return false;
+    }
+    try {
+      const info = file.statSync();
+      if (`${info.dev}:${info.ino}` !== watched) return false;
+      file.seekSync(0, Deno.SeekMode.Start);
+      const bytes = new Uint8Array(RECORD_SIZE);
+      const record = parseRecord(bytes.subarray(0, readFully(file, bytes)));
+      return record !== undefined && record.hostname === here;
+    } catch {
+      return false;
+    }
+  }
+
   abandon(): void {
     const opened = this.#opened;
     this.#opened = undefined;
@@ -253,10 +299,11 @@ export class FileContender implements Contender {
  * this process.
  */
 export function releaseLockFile(key: string, file: Deno.FsFile): void {
-  noteReleased(key);
+  const state = held.get(file);
   // Without a waiter queue (a file made by another tool, or Windows) a kept
   // file would let a looping process keep the lock: close it at once.
-  if (IS_WINDOWS || held.get(file)?.records !== true) {
+  if (IS_WINDOWS || state?.records !== true) {
+    if (state?.recorded) clearRecord(file);
     closeLockFile(file);
     handOff(key);
     return;
@@ -270,14 +317,25 @@ export function releaseLockFile(key: string, file: Deno.FsFile): void {
     return;
   }
   const previous = parked.get(key);
-  if (previous !== undefined) closeLockFile(previous);
+  if (previous !== undefined) closeFor(previous);
   parked.set(key, file);
   queueMicrotask(() => {
     if (parked.get(key) !== file) return;
     parked.delete(key);
-    closeLockFile(file);
+    closeFor(file);
   });
   handOff(key);
+}
+
+/**
+ * Closes a released (parked) file; first empties the owner record that its
+ * streak wrote, when nobody has taken the lock since.
+ */
+function closeFor(file: Deno.FsFile): void {
+  if (held.get(file)?.recorded && tryLockFile(file, true)) {
+    clearRecord(file);
+  }
+  closeLockFile(file);
 }
 
 /**

@@ -101,6 +101,22 @@ export function writeRecord(file: Deno.FsFile, info: Deno.FileInfo): void {
 }
 
 /**
+ * Empties the owner record of a file that carries records: its exclusive
+ * holder has released it. Call only while holding the lock exclusively.
+ * Never throws.
+ */
+export function clearRecord(file: Deno.FsFile): void {
+  try {
+    const bytes = new Uint8Array(PAYLOAD_SIZE).fill(0x20);
+    bytes[PAYLOAD_SIZE - 1] = 0x0a;
+    file.seekSync(MAGIC_BYTES.length, Deno.SeekMode.Start);
+    writeAll(file, bytes);
+  } catch {
+    // A read-only or full file system: the record just stays.
+  }
+}
+
+/**
  * Whether `file` (whose `fstat` is `info`) is a lock file that this library
  * created, with room for owner records. May move the file offset.
  *

@@ -10,6 +10,18 @@ type Logger = { debug(...data: unknown[]): void } | undefined;
 interface SharedWatcher {
   watcher: Deno.FsWatcher;
   listeners: Set<(kind: Deno.FsEvent["kind"]) => void>;
+  /** The watched file's "device:inode", when known for sure. */
+  file: string | undefined;
+}
+
+/** A file's "device:inode" at `path`, or undefined. Never throws. */
+function fileIdAt(path: string): string | undefined {
+  try {
+    const info = Deno.statSync(path);
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 const watchers = new Map<string, SharedWatcher>();
@@ -28,6 +40,9 @@ export function watchLockFile(
   let shared = watchers.get(path);
   if (shared === undefined) {
     let watcher: Deno.FsWatcher;
+    // The inode is watched, not the path: note which one, sure only when
+    // the path named the same file before and after.
+    const before = fileIdAt(path);
     try {
       watcher = Deno.watchFs(path, { recursive: false });
     } catch (error) {
@@ -38,7 +53,12 @@ export function watchLockFile(
       );
       return undefined;
     }
-    const created: SharedWatcher = { watcher, listeners: new Set() };
+    const after = fileIdAt(path);
+    const created: SharedWatcher = {
+      watcher,
+      listeners: new Set(),
+      file: before === after ? after : undefined,
+    };
     shared = created;
     watchers.set(path, created);
     pump(path, created, logger);
@@ -78,4 +98,12 @@ async function pump(
       // Already closed.
     }
   }
+}
+
+/**
+ * The "device:inode" of the file that the watcher of `path` watches, or
+ * undefined when nothing watches it or the file is not known for sure.
+ */
+export function watchedFile(path: string): string | undefined {
+  return watchers.get(path)?.file;
 }

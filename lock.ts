@@ -114,7 +114,10 @@ export interface AcquireOptions {
   delay?: number;
   /**
    * The longest pause between tries, in milliseconds; a value below
-   * `delay` means `delay`.
+   * `delay` means `delay`. While the holder is known to wake its waiters
+   * when it releases (a process of this library on this machine, on Linux,
+   * with `--allow-sys=hostname`), pauses are `maxDelay` x 10 instead: the
+   * timer is then only a safety net.
    *
    * @default {100}
    */

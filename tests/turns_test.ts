@@ -2,7 +2,7 @@
 // waiter queue in the lock file, and what happens to claims left behind.
 import assert from "node:assert/strict";
 import { InterProcessLock } from "../mod.ts";
-import { readClaims, writeClaim } from "../_owner.ts";
+import { parseRecord, readClaims, writeClaim } from "../_owner.ts";
 import { fixture, run, tempDir } from "./_helpers.ts";
 
 // Windows locks are mandatory (no queue in a held file, and each release
@@ -165,4 +165,55 @@ Deno.test({
   assert.deepEqual(claimsAt(path), [], "the stale claim is gone too");
   await child.closeStdin();
   assert.equal((await child.end()).status.code, 0);
+});
+
+Deno.test("an exclusive holder empties its owner record when it releases", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/record.lock`;
+  const lock = new InterProcessLock(path);
+  assert.equal(await lock.acquire(), true);
+  assert.equal(parseRecord(Deno.readFileSync(path))?.pid, Deno.pid);
+  lock.release();
+  // Emptied as the file is closed, at the end of the job.
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(parseRecord(Deno.readFileSync(path)), undefined);
+});
+
+Deno.test({
+  name:
+    "a waiter on a holder of this library counts on the release's event and polls seldom",
+  // Linux's inotify reports every close; the host names tell that the holder
+  // is on this machine.
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/seldom.lock`;
+    await using child = fixture("hold.ts", ["lock", path]);
+    await child.waitFor("acquired");
+    const sleeps: number[] = [];
+    const lock = new InterProcessLock(path, {
+      sleep: (ms, options) => {
+        sleeps.push(ms);
+        return new Promise((resolve) => {
+          const id = setTimeout(resolve, ms);
+          options?.signal?.addEventListener("abort", () => {
+            clearTimeout(id);
+            resolve();
+          });
+        });
+      },
+    });
+    const acquiring = lock.acquire({ delay: 20, maxDelay: 50 });
+    await new Promise((r) => setTimeout(r, 700));
+    await child.closeStdin();
+    const released = Number((await child.waitFor("released")).split(" ")[1]);
+    assert.equal(await acquiring, true);
+    const late = performance.timeOrigin + performance.now() - released;
+    lock.release();
+    // 10 x maxDelay instead of 20, 40, 50, 50, ...: the release woke it.
+    assert.equal(sleeps[0], 500, `slept ${sleeps}`);
+    assert.ok(sleeps.length <= 3, `slept ${sleeps}`);
+    assert.ok(late < 400, `woke ${late} ms after the release`);
+    await child.end();
+  },
 });
