@@ -156,7 +156,9 @@ export class FileContender implements Contender {
     // The owner record, written once per streak by an exclusive holder.
     let recorded = streak?.recorded ?? false;
     if (this.exclusive && records && !recorded) {
-      writeRecord(file, info);
+      // Left by this process's last hold (nobody waited to need it
+      // emptied): no need to write it again.
+      if (!namesThisProcess(file)) writeRecord(file, info);
       recorded = true;
     }
     // A waiter that wins takes its claim out of the queue, and the claims
@@ -253,10 +255,12 @@ export class FileContender implements Contender {
    * whose release (or death) closes a writable handle and so raises an event
    * on the file that `watched` ("device:inode") names. Its owner record says
    * so: written by an exclusive holder of this library, and emptied when it
-   * releases. Known only on Linux (inotify reports every close) and with the
-   * host names of both processes (`--allow-sys=hostname`), so that a holder
-   * on another machine sharing the file system is never taken for a local
-   * one. Never throws.
+   * releases while others wait (a record left from a release that nobody
+   * waited for can make a waiter poll seldom on a holder of another tool:
+   * still correct, only slower to notice). Known only on Linux (inotify
+   * reports every close) and with the host names of both processes
+   * (`--allow-sys=hostname`), so that a holder on another machine sharing
+   * the file system is never taken for a local one. Never throws.
    */
   holderWakes(watched: string | undefined): boolean {
     if (!IS_LINUX) return false;
@@ -303,7 +307,6 @@ export function releaseLockFile(key: string, file: Deno.FsFile): void {
   // Without a waiter queue (a file made by another tool, or Windows) a kept
   // file would let a looping process keep the lock: close it at once.
   if (IS_WINDOWS || state?.records !== true) {
-    if (state?.recorded) clearRecord(file);
     closeLockFile(file);
     handOff(key);
     return;
@@ -328,14 +331,33 @@ export function releaseLockFile(key: string, file: Deno.FsFile): void {
 }
 
 /**
- * Closes a released (parked) file; first empties the owner record that its
- * streak wrote, when nobody has taken the lock since.
+ * Closes a released (parked) file. When processes wait for the lock, first
+ * empties the owner record that the streak wrote (unless someone has taken
+ * the lock since): a waiter must not take the next holder for this one.
+ * With nobody waiting the record stays, and the next hold of this process
+ * need not write it again.
  */
 function closeFor(file: Deno.FsFile): void {
-  if (held.get(file)?.recorded && tryLockFile(file, true)) {
+  if (
+    held.get(file)?.recorded &&
+    readClaims(file).some((claim) => claim !== 0) &&
+    tryLockFile(file, true)
+  ) {
     clearRecord(file);
   }
   closeLockFile(file);
+}
+
+/** Whether the owner record of `file` names this process. Never throws. */
+function namesThisProcess(file: Deno.FsFile): boolean {
+  try {
+    file.seekSync(0, Deno.SeekMode.Start);
+    const bytes = new Uint8Array(RECORD_SIZE);
+    const record = parseRecord(bytes.subarray(0, readFully(file, bytes)));
+    return record?.pid === Deno.pid && record.hostname === hostname();
+  } catch {
+    return false;
+  }
 }
 
 /**

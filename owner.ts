@@ -49,7 +49,7 @@ export interface LockOwner {
   hostname: string;
   /**
    * When the holder acquired the lock. A process that takes the lock again
-   * within a millisecond of releasing it counts as the same holder and
+   * while no other process waited for it counts as the same holder and
    * keeps its first time.
    */
   since: Date;

@@ -167,14 +167,31 @@ Deno.test({
   assert.equal((await child.end()).status.code, 0);
 });
 
-Deno.test("an exclusive holder empties its owner record when it releases", async () => {
+Deno.test({
+  name:
+    "the owner record is emptied at a release that others wait for, and kept otherwise",
+  ignore: WINDOWS,
+}, async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/record.lock`;
   const lock = new InterProcessLock(path);
   assert.equal(await lock.acquire(), true);
-  assert.equal(parseRecord(Deno.readFileSync(path))?.pid, Deno.pid);
+  const first = parseRecord(Deno.readFileSync(path));
+  assert.equal(first?.pid, Deno.pid);
   lock.release();
-  // Emptied as the file is closed, at the end of the job.
+  // Nobody waits: the record stays, and the next hold keeps it as it is.
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(parseRecord(Deno.readFileSync(path)), first);
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(await lock.acquire(), true);
+  assert.deepEqual(parseRecord(Deno.readFileSync(path)), first);
+  // Someone waits (a claim in the queue): the release empties the record,
+  // as the file is closed at the end of the job.
+  {
+    using file = Deno.openSync(path, { read: true, write: true });
+    writeClaim(file, 0, 1_000);
+  }
+  lock.release();
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(parseRecord(Deno.readFileSync(path)), undefined);
 });
