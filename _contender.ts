@@ -17,12 +17,14 @@ import {
 import {
   carriesRecords,
   clearRecord,
+  hasClaims,
   hostname,
   initRecord,
   parseRecord,
   readClaims,
   readFully,
   RECORD_SIZE,
+  recordNamesThisProcess,
   writeClaim,
   writeRecord,
 } from "./_owner.ts";
@@ -158,7 +160,7 @@ export class FileContender implements Contender {
     if (this.exclusive && records && !recorded) {
       // Left by this process's last hold (nobody waited to need it
       // emptied): no need to write it again.
-      if (!namesThisProcess(file)) writeRecord(file, info);
+      if (!recordNamesThisProcess(file)) writeRecord(file, info);
       recorded = true;
     }
     // A waiter that wins takes its claim out of the queue, and the claims
@@ -340,24 +342,12 @@ export function releaseLockFile(key: string, file: Deno.FsFile): void {
 function closeFor(file: Deno.FsFile): void {
   if (
     held.get(file)?.recorded &&
-    readClaims(file).some((claim) => claim !== 0) &&
+    hasClaims(file) &&
     tryLockFile(file, true)
   ) {
     clearRecord(file);
   }
   closeLockFile(file);
-}
-
-/** Whether the owner record of `file` names this process. Never throws. */
-function namesThisProcess(file: Deno.FsFile): boolean {
-  try {
-    file.seekSync(0, Deno.SeekMode.Start);
-    const bytes = new Uint8Array(RECORD_SIZE);
-    const record = parseRecord(bytes.subarray(0, readFully(file, bytes)));
-    return record?.pid === Deno.pid && record.hostname === hostname();
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -140,6 +140,44 @@ export function carriesRecords(
 
 const decoder = new TextDecoder();
 
+let ownPrefix: Uint8Array | undefined;
+
+/**
+ * Whether the owner record of a file that carries records names this
+ * process (its pid and host name). Compares bytes only. Never throws.
+ */
+export function recordNamesThisProcess(file: Deno.FsFile): boolean {
+  // The record starts with the pid and host name, as payload() writes them.
+  ownPrefix ??= encoder.encode(
+    JSON.stringify({ pid: Deno.pid, hostname: hostname() }).slice(0, -1) +
+      ",",
+  );
+  try {
+    file.seekSync(MAGIC_BYTES.length, Deno.SeekMode.Start);
+    const bytes = new Uint8Array(ownPrefix.length);
+    if (readFully(file, bytes) < bytes.length) return false;
+    return bytes.every((byte, i) => byte === ownPrefix![i]);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether any process has a claim in the waiter queue of a file that
+ * carries records. Compares bytes only. Never throws (false on errors).
+ */
+export function hasClaims(file: Deno.FsFile): boolean {
+  try {
+    file.seekSync(QUEUE_OFFSET, Deno.SeekMode.Start);
+    const bytes = new Uint8Array(SLOTS * SLOT_SIZE);
+    const got = readFully(file, bytes);
+    for (let i = 0; i < got; i++) if (bytes[i] !== 0x20) return true;
+    return false;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads the waiter queue of a file that carries records: the claim in each
  * slot, 0 for a free one. Never throws (an unreadable queue reads empty).
