@@ -340,12 +340,15 @@ export function releaseLockFile(key: string, file: Deno.FsFile): void {
  * need not write it again.
  */
 function closeFor(file: Deno.FsFile): void {
-  if (
-    held.get(file)?.recorded &&
-    hasClaims(file) &&
-    tryLockFile(file, true)
-  ) {
-    clearRecord(file);
+  try {
+    if (
+      held.get(file)?.recorded && hasClaims(file) && tryLockFile(file, true)
+    ) {
+      clearRecord(file);
+    }
+  } catch {
+    // The record is a courtesy; this runs in a microtask, where a throw
+    // would end the process.
   }
   closeLockFile(file);
 }
