@@ -42,6 +42,11 @@ const MAX_REPLACED = 16;
 
 /** How often (in ms) a streak looks at the waiter queue, at most. */
 const CHECK_MS = 1;
+/**
+ * A claim in the waiter queue older than this (in ms) that a newer waiter
+ * got past is taken for one left by a process that died, and taken out.
+ */
+const STALE_CLAIM_MS = 1_000;
 
 /** What this module knows of a held (or parked) lock file. */
 interface Held {
@@ -164,13 +169,18 @@ export class FileContender implements Contender {
       recorded = true;
     }
     // A waiter that wins takes its claim out of the queue, and the claims
-    // older than its own too: they had their turn and did not take it (a
-    // waiter still there writes its claim again when it next wakes).
+    // older than its own that are also older than STALE_CLAIM_MS: those
+    // were left by processes that died (a live waiter whose claim is taken
+    // out writes it again, unchanged, when it next wakes).
     const start = this.waitStart;
     if (records && start !== undefined) {
+      const stale = performance.timeOrigin + now - STALE_CLAIM_MS;
       const claims = readClaims(file);
       for (let slot = 0; slot < claims.length; slot++) {
-        if (claims[slot] !== 0 && claims[slot] <= start) {
+        const claim = claims[slot];
+        if (
+          claim === start || (claim !== 0 && claim < start && claim < stale)
+        ) {
           writeClaim(file, slot, 0);
         }
       }
