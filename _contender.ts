@@ -219,8 +219,21 @@ export class FileContender implements Contender {
 
   /** The open file, when it carries the waiter queue (best effort). */
   #queueFile(): Deno.FsFile | undefined {
-    const file = this.#opened?.file;
-    if (file === undefined || IS_WINDOWS) return undefined;
+    if (IS_WINDOWS) return undefined;
+    if (this.#opened === undefined) {
+      // A call that gave its turn away has not tried yet: open the file
+      // now, so that it takes its place in the queue like any waiter.
+      try {
+        this.#opened = openLockFile(this.path);
+      } catch {
+        return undefined;
+      }
+      this.#fresh = true;
+      this.#continues = undefined;
+      this.#records = undefined;
+      if (this.#opened.created) initRecord(this.#opened.file);
+    }
+    const file = this.#opened.file;
     if (this.#records === undefined) {
       try {
         this.#records = carriesRecords(file, file.statSync());

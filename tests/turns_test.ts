@@ -234,3 +234,50 @@ Deno.test({
     await child.end();
   },
 });
+
+Deno.test({
+  name:
+    "a process that gives its turn away gets the lock back only after the waiting process",
+  ignore: WINDOWS,
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/turn.lock`;
+  let gaveTurn = false;
+  const lock = new InterProcessLock(path, {
+    logger: {
+      debug: (message: unknown) => {
+        if (String(message).startsWith("Giving the lock")) gaveTurn = true;
+      },
+    },
+  });
+  await using child = fixture("hold.ts", [
+    "lock",
+    path,
+    "0",
+    JSON.stringify({ timeout: 20_000 }),
+  ]);
+  // Loop in one job until the child is in the queue and this process has
+  // given it a turn. (The child may also get in by itself, trying between a
+  // release and the next acquire: then there is no turn to give.)
+  const end = performance.now() + 3_000;
+  let backAt = 0;
+  while (performance.now() < end) {
+    assert.equal(await lock.acquire(), true);
+    if (gaveTurn) {
+      backAt = performance.timeOrigin + performance.now();
+      lock.release();
+      break;
+    }
+    lock.release();
+  }
+  const childAt = Number((await child.waitFor("acquired")).split(" ")[1]);
+  if (gaveTurn) {
+    assert.ok(
+      childAt < backAt,
+      `the child got the lock ${
+        childAt - backAt
+      } ms after this process took it back`,
+    );
+  }
+  assert.equal((await child.end()).status.code, 0);
+});
