@@ -212,20 +212,17 @@ export async function acquireWith(
       waiter.wake(kind === "access" ? "release" : "change");
     }
   };
-  // Only the first waiter in the queue listens: every delivered event costs
-  // a watching process a fraction of a millisecond of CPU (and opening a
-  // watcher more), and a busy lock makes several per turn. The others sleep
-  // about as long as the turns before theirs take, and look again.
+  // A call listens from the moment it is first in the queue until it
+  // leaves: every delivered event costs a watching process a fraction of a
+  // millisecond of CPU, and a busy lock makes several per turn. The calls
+  // behind it sleep about as long as the turns before theirs take, and look
+  // again.
   let unwatch: (() => void) | undefined;
   let cannotWatch = false;
-  const listen = (on: boolean) => {
-    if (on && unwatch === undefined && !cannotWatch) {
+  const listen = () => {
+    if (unwatch === undefined && !cannotWatch) {
       unwatch = watchLockFile(key, listener, logger);
       cannotWatch = unwatch === undefined;
-    }
-    if (!on && unwatch !== undefined) {
-      unwatch();
-      unwatch = undefined;
     }
   };
   let acquired = false;
@@ -238,7 +235,7 @@ export async function acquireWith(
       contender.announce();
       position = contender.queuePosition();
       if (position === 0) {
-        listen(true);
+        listen();
         acquired = attempt(false);
       }
     } else if (stepBack) {
@@ -254,7 +251,10 @@ export async function acquireWith(
         break;
       }
       const head = isHead(key, waiter);
-      listen(head && position === 0);
+      // Once listening, a call keeps listening until it leaves: opening a
+      // watcher waits for the watcher's thread, which a busy machine may
+      // not run for a while.
+      if (head && position === 0) listen();
       let pause = Math.max(sleepMs, MIN_SLEEP);
       if (stepBack) pause = STEP_BACK_MS;
       else if (head && position > 0) {
@@ -293,7 +293,7 @@ export async function acquireWith(
       // it out); a call that has just become first listens, then tries.
       contender.announce();
       position = contender.queuePosition();
-      if (position === 0) listen(true);
+      if (position === 0) listen();
       else if (!stepBack && sleepMs < options.maxDelay) {
         // Not this call's turn: it looks again later. (Once its pauses have
         // grown to maxDelay it tries anyway: a claim in front of it may be
