@@ -10,12 +10,14 @@
  * on Windows, through `Deno.FsFile.tryLock`) does the locking; this module
  * adds non-blocking and blocking acquisition, timeouts, fasteners' backoff,
  * cancellation with an `AbortSignal`, wake-up as soon as a holder releases,
- * a readers-writer variant, decorators, and checks that the locked file is
+ * turns between processes (a small waiter queue kept in the lock file), a
+ * readers-writer variant, decorators, and checks that the locked file is
  * still the one at the path. A holder that dies frees its lock with it, so
  * there are no stale lock files: the file is never deleted.
  *
  * Permissions: `--allow-read` and `--allow-write` for the lock file
- * (`--allow-sys=hostname` optionally, to record the host name of a holder).
+ * (`--allow-sys=hostname` optionally, to record the host name of a holder;
+ * on Linux it also lets a waiter on a holder of this library poll seldom).
  *
  * @example Usage
  * ```ts
