@@ -175,11 +175,13 @@ export class FileContender implements Contender {
     const start = this.waitStart;
     if (records && start !== undefined) {
       const stale = performance.timeOrigin + now - STALE_CLAIM_MS;
+      const own = this.#claim(start);
       const claims = readClaims(file);
       for (let slot = 0; slot < claims.length; slot++) {
         const claim = claims[slot];
+        const since = Math.abs(claim);
         if (
-          claim === start || (claim !== 0 && claim < start && claim < stale)
+          claim === own || (claim !== 0 && since < start && since < stale)
         ) {
           writeClaim(file, slot, 0);
         }
@@ -253,26 +255,35 @@ export class FileContender implements Contender {
     const start = this.waitStart;
     const file = this.#queueFile();
     if (start === undefined || file === undefined) return;
+    const own = this.#claim(start);
     const claims = readClaims(file);
-    if (this.#slot !== undefined && claims[this.#slot] === start) return;
+    if (this.#slot !== undefined && claims[this.#slot] === own) return;
     const free = claims.indexOf(0, Deno.pid % claims.length);
     const slot = free !== -1 ? free : claims.indexOf(0);
     if (slot === -1) return;
-    writeClaim(file, slot, start);
+    writeClaim(file, slot, own);
     this.#slot = slot;
   }
 
   /**
-   * How many claims in the waiter queue are older than this call's: 0 when
-   * it goes first at the next release (also when there is no queue). Never
-   * throws.
+   * How many claims in the waiter queue go before this call's (older ones;
+   * for a shared call, older exclusive ones): 0 when it goes first at the
+   * next release (also when there is no queue). Never throws.
    */
   queuePosition(): number {
     const start = this.waitStart;
     const file = this.#queueFile();
     if (file === undefined || start === undefined) return 0;
-    return readClaims(file).filter((claim) => claim !== 0 && claim < start)
-      .length;
+    // A shared call waits only behind exclusive claims: the readers ahead
+    // of it can hold the lock together with it.
+    return readClaims(file).filter((claim) =>
+      claim !== 0 && Math.abs(claim) < start && (this.exclusive || claim > 0)
+    ).length;
+  }
+
+  /** This call's claim in the queue: its wait start, negative if shared. */
+  #claim(start: number): number {
+    return this.exclusive ? start : -start;
   }
 
   /**
@@ -313,7 +324,11 @@ export class FileContender implements Contender {
     // A waiter that gives up takes its claim out of the queue.
     const slot = this.#slot;
     if (slot !== undefined && this.#records) {
-      if (readClaims(opened.file)[slot] === this.waitStart) {
+      const start = this.waitStart;
+      if (
+        start !== undefined &&
+        readClaims(opened.file)[slot] === this.#claim(start)
+      ) {
         writeClaim(opened.file, slot, 0);
       }
     }

@@ -14,8 +14,9 @@ const verified = new Set<string>();
 const MAGIC_BYTES = encoder.encode(MAGIC);
 /**
  * The waiter queue: after the owner record, slots in which waiting
- * processes write when they began to wait (epoch ms, decimal, space-padded;
- * spaces when free). The oldest claim goes first at a release.
+ * processes write when they began to wait (epoch ms, decimal, followed by
+ * "s" for a shared lock, space-padded; spaces when free). The oldest claim
+ * goes first at a release.
  */
 const QUEUE_OFFSET = 256;
 const SLOT_SIZE = 24;
@@ -180,7 +181,8 @@ export function hasClaims(file: Deno.FsFile): boolean {
 
 /**
  * Reads the waiter queue of a file that carries records: the claim in each
- * slot, 0 for a free one. Never throws (an unreadable queue reads empty).
+ * slot (the wait start, negative for a shared lock), 0 for a free one.
+ * Never throws (an unreadable queue reads empty).
  */
 export function readClaims(file: Deno.FsFile): number[] {
   const claims = new Array<number>(SLOTS).fill(0);
@@ -192,8 +194,11 @@ export function readClaims(file: Deno.FsFile): number[] {
       const text = decoder.decode(
         bytes.subarray(i * SLOT_SIZE, (i + 1) * SLOT_SIZE),
       ).trim();
-      const value = Number(text || "0");
-      claims[i] = Number.isFinite(value) && value > 0 ? value : 0;
+      const shared = text.endsWith("s");
+      const value = Number(shared ? text.slice(0, -1) : text || "0");
+      claims[i] = Number.isFinite(value) && value > 0
+        ? (shared ? -value : value)
+        : 0;
     }
   } catch {
     // Read as empty.
@@ -202,12 +207,17 @@ export function readClaims(file: Deno.FsFile): number[] {
 }
 
 /**
- * Writes one slot of the waiter queue (0 frees it). Never throws: the queue
- * only orders waiters, it is not the lock.
+ * Writes one slot of the waiter queue (0 frees it; a negative claim is for
+ * a shared lock). Never throws: the queue only orders waiters, it is not
+ * the lock.
  */
 export function writeClaim(file: Deno.FsFile, slot: number, claim: number) {
   try {
-    const text = claim > 0 ? claim.toFixed(3) : "";
+    const text = claim > 0
+      ? claim.toFixed(3)
+      : claim < 0
+      ? `${(-claim).toFixed(3)}s`
+      : "";
     const bytes = new Uint8Array(SLOT_SIZE).fill(0x20);
     bytes.set(encoder.encode(text).subarray(0, SLOT_SIZE));
     file.seekSync(QUEUE_OFFSET + slot * SLOT_SIZE, Deno.SeekMode.Start);

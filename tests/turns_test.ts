@@ -1,7 +1,7 @@
 // Turn-taking: a released file kept for an acquire in the same job, the
 // waiter queue in the lock file, and what happens to claims left behind.
 import assert from "node:assert/strict";
-import { InterProcessLock } from "../mod.ts";
+import { InterProcessLock, InterProcessReaderWriterLock } from "../mod.ts";
 import { parseRecord, readClaims, writeClaim } from "../_owner.ts";
 import { fixture, run, tempDir } from "./_helpers.ts";
 
@@ -280,4 +280,30 @@ Deno.test({
     );
   }
   assert.equal((await child.end()).status.code, 0);
+});
+
+Deno.test({
+  name:
+    "waiting readers claim a shared turn, and all of them get in at a writer's release",
+  ignore: WINDOWS,
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/readers.lock`;
+  const rw = new InterProcessReaderWriterLock(path);
+  assert.equal(await rw.acquireWriteLock(), true);
+  await using a = fixture("hold.ts", ["read", path, "300"]);
+  await using b = fixture("hold.ts", ["read", path, "300"]);
+  await eventually(() => claimsAt(path).length === 2, 10_000, "two claims");
+  // Shared claims are negative: neither reader waits behind the other.
+  assert.ok(claimsAt(path).every((claim) => claim < 0), `${claimsAt(path)}`);
+  rw.releaseWriteLock();
+  // Both hold the lock together (each holds it for 300 ms).
+  const [atA, atB] = await Promise.all([
+    a.waitFor("acquired").then((line) => Number(line.split(" ")[1])),
+    b.waitFor("acquired").then((line) => Number(line.split(" ")[1])),
+  ]);
+  assert.ok(Math.abs(atA - atB) < 300, `${atA - atB} ms apart`);
+  await a.waitFor("released");
+  await b.waitFor("released");
+  assert.deepEqual(claimsAt(path), []);
 });
