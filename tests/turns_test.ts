@@ -2,6 +2,7 @@
 // waiter queue in the lock file, and what happens to claims left behind.
 import assert from "node:assert/strict";
 import { InterProcessLock, InterProcessReaderWriterLock } from "../mod.ts";
+import { FileContender } from "../_contender.ts";
 import { parseRecord, readClaims, writeClaim } from "../_owner.ts";
 import { fixture, run, tempDir } from "./_helpers.ts";
 
@@ -250,35 +251,31 @@ Deno.test({
       },
     },
   });
+  // Hold the lock while the child starts waiting and takes its place in the
+  // queue, so that it cannot get in between a release and an acquire.
+  assert.equal(await lock.acquire(), true);
   await using child = fixture("hold.ts", [
     "lock",
     path,
     "0",
     JSON.stringify({ timeout: 20_000 }),
   ]);
-  // Loop in one job until the child is in the queue and this process has
-  // given it a turn. (The child may also get in by itself, trying between a
-  // release and the next acquire: then there is no turn to give.)
-  const end = performance.now() + 3_000;
-  let backAt = 0;
-  while (performance.now() < end) {
-    assert.equal(await lock.acquire(), true);
-    if (gaveTurn) {
-      backAt = performance.timeOrigin + performance.now();
-      lock.release();
-      break;
-    }
-    lock.release();
-  }
+  await eventually(() => claimsAt(path).length === 1, 10_000, "the claim");
+  await new Promise((r) => setTimeout(r, 100));
+  // Release and acquire again in one job: the streak is long enough, and
+  // the queue not empty, so the acquire gives the lock a turn first.
+  lock.release();
+  assert.equal(await lock.acquire(), true);
+  const backAt = performance.timeOrigin + performance.now();
+  lock.release();
+  assert.ok(gaveTurn, "this process gave the lock a turn");
   const childAt = Number((await child.waitFor("acquired")).split(" ")[1]);
-  if (gaveTurn) {
-    assert.ok(
-      childAt < backAt,
-      `the child got the lock ${
-        childAt - backAt
-      } ms after this process took it back`,
-    );
-  }
+  assert.ok(
+    childAt < backAt,
+    `the child got the lock ${
+      childAt - backAt
+    } ms after this process took it back`,
+  );
   assert.equal((await child.end()).status.code, 0);
 });
 
@@ -306,4 +303,36 @@ Deno.test({
   await a.waitFor("released");
   await b.waitFor("released");
   assert.deepEqual(claimsAt(path), []);
+});
+
+Deno.test({
+  name:
+    "a call that has not tried yet (it gave its turn away) counts the claims before its own; readers count only writers",
+  ignore: WINDOWS,
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/place.lock`;
+  const lock = new InterProcessLock(path);
+  assert.equal(await lock.acquire(), true); // creates the file with a queue
+  lock.release();
+  await new Promise((r) => setTimeout(r, 0));
+  const now = performance.timeOrigin + performance.now();
+  {
+    using file = Deno.openSync(path, { read: true, write: true });
+    writeClaim(file, 0, now - 10);
+  }
+  const contender = new FileContender(path, path, true, () => {});
+  contender.waitStart = now;
+  assert.equal(contender.queuePosition(), 1);
+  contender.abandon();
+  // A shared call waits behind an older exclusive claim, not a shared one.
+  const reader = new FileContender(path, path, false, () => {});
+  reader.waitStart = now;
+  assert.equal(reader.queuePosition(), 1);
+  {
+    using file = Deno.openSync(path, { read: true, write: true });
+    writeClaim(file, 0, -(now - 10));
+  }
+  assert.equal(reader.queuePosition(), 0);
+  reader.abandon();
 });
