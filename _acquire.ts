@@ -227,7 +227,11 @@ export async function acquireWith(
   };
   let acquired = false;
   try {
+    // fasteners' backoff: delay, then delay more per timer, up to maxDelay.
     let sleepMs = options.delay;
+    const grow = () => {
+      sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
+    };
     let position = 0;
     if (!behind && !stepBack) {
       // Take a place in the queue; the first waiter then listens, and tries
@@ -284,9 +288,7 @@ export async function acquireWith(
       if (!isHead(key, waiter)) {
         // An earlier call of this process tries for both; this one waits
         // for the hand-off, or to become first.
-        if (reason === "timer") {
-          sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
-        }
+        if (reason === "timer") grow();
         continue;
       }
       // Keep this call's place in the waiter queue (a winner may have taken
@@ -298,9 +300,7 @@ export async function acquireWith(
         // Not this call's turn: it looks again later. (Once its pauses have
         // grown to maxDelay it tries anyway: a claim in front of it may be
         // left by a process that died.)
-        if (reason === "timer") {
-          sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
-        }
+        if (reason === "timer") grow();
         continue;
       }
       const steppedBack = stepBack;
@@ -312,9 +312,7 @@ export async function acquireWith(
         contender.announce();
         position = contender.queuePosition();
       }
-      if (reason === "timer" && !steppedBack) {
-        sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
-      }
+      if (reason === "timer" && !steppedBack) grow();
     }
     return acquired;
   } catch (error) {

@@ -9,6 +9,7 @@ import type { Contender } from "./_acquire.ts";
 import { handOff } from "./_acquire.ts";
 import {
   closeLockFile,
+  IS_WINDOWS,
   type OpenedFile,
   openLockFile,
   statIfSameFile,
@@ -20,21 +21,14 @@ import {
   hasClaims,
   hostname,
   initRecord,
-  parseRecord,
   readClaims,
-  readFully,
-  RECORD_SIZE,
+  readRecord,
   recordNamesThisProcess,
   writeClaim,
   writeRecord,
 } from "./_owner.ts";
 import { STREAK_MS } from "./_streak.ts";
 
-/**
- * Windows locks are mandatory: while one process holds the lock, others can
- * neither read nor write the file, so there is no waiter queue there.
- */
-const IS_WINDOWS = Deno.build.os === "windows";
 const IS_LINUX = Deno.build.os === "linux";
 
 /** How often in a row the file may be replaced before a try gives up. */
@@ -93,8 +87,6 @@ export class FileContender implements Contender {
   #slot: number | undefined;
   /** Set while waiting: when the wait began (epoch ms). */
   waitStart: number | undefined;
-  /** Set when this call gave its turn away: it then clears any claim. */
-  steppedBack = false;
 
   constructor(
     readonly key: string,
@@ -105,23 +97,21 @@ export class FileContender implements Contender {
 
   tryAcquire(recheck: boolean): boolean {
     for (let replaced = 0;; replaced++) {
-      if (this.#opened === undefined) {
+      let opened = this.#opened;
+      if (opened === undefined) {
         const kept = unpark(this.key);
         if (kept !== undefined) {
           // This process's own file, released a moment ago: no open needed,
           // and the check below still runs once it is locked.
-          this.#opened = { file: kept, created: false };
+          opened = this.#opened = { file: kept, created: false };
           this.#fresh = false;
           this.#continues = held.get(kept);
+          this.#records = undefined;
         } else {
-          this.#opened = openLockFile(this.path);
-          this.#fresh = true;
-          this.#continues = undefined;
-          if (this.#opened.created) initRecord(this.#opened.file);
+          opened = this.#open();
         }
-        this.#records = undefined;
       }
-      const { file } = this.#opened;
+      const { file } = opened;
       const fresh = this.#fresh;
       this.#fresh = false;
       const locked = tryLockFile(file, this.exclusive);
@@ -147,6 +137,17 @@ export class FileContender implements Contender {
         );
       }
     }
+  }
+
+  /** Opens the lock file afresh (creating it, with its record, if need be). */
+  #open(): OpenedFile {
+    const opened = openLockFile(this.path);
+    this.#opened = opened;
+    this.#fresh = true;
+    this.#continues = undefined;
+    this.#records = undefined;
+    if (opened.created) initRecord(opened.file);
+    return opened;
   }
 
   #won(file: Deno.FsFile, info: Deno.FileInfo): void {
@@ -212,30 +213,26 @@ export class FileContender implements Contender {
       return false;
     }
     streak.checked = now;
-    if (readClaims(file).every((claim) => claim === 0)) return false;
+    if (!hasClaims(file)) return false;
     parked.delete(this.key);
     closeFor(file);
-    this.steppedBack = true;
     return true;
   }
 
   /** The open file, when it carries the waiter queue (best effort). */
   #queueFile(): Deno.FsFile | undefined {
     if (IS_WINDOWS) return undefined;
-    if (this.#opened === undefined) {
+    let opened = this.#opened;
+    if (opened === undefined) {
       // A call that gave its turn away has not tried yet: open the file
       // now, so that it takes its place in the queue like any waiter.
       try {
-        this.#opened = openLockFile(this.path);
+        opened = this.#open();
       } catch {
         return undefined;
       }
-      this.#fresh = true;
-      this.#continues = undefined;
-      this.#records = undefined;
-      if (this.#opened.created) initRecord(this.#opened.file);
     }
-    const file = this.#opened.file;
+    const file = opened.file;
     if (this.#records === undefined) {
       try {
         this.#records = carriesRecords(file, file.statSync());
@@ -308,10 +305,7 @@ export class FileContender implements Contender {
     try {
       const info = file.statSync();
       if (`${info.dev}:${info.ino}` !== watched) return false;
-      file.seekSync(0, Deno.SeekMode.Start);
-      const bytes = new Uint8Array(RECORD_SIZE);
-      const record = parseRecord(bytes.subarray(0, readFully(file, bytes)));
-      return record !== undefined && record.hostname === here;
+      return readRecord(file)?.hostname === here;
     } catch {
       return false;
     }

@@ -6,7 +6,12 @@ import { dirname } from "node:path";
 
 const OPEN_EXISTING: Deno.OpenOptions = { read: true, write: true };
 const OPEN_NEW: Deno.OpenOptions = { read: true, write: true, createNew: true };
-const IS_WINDOWS = Deno.build.os === "windows";
+/**
+ * Windows locks are mandatory: while one process holds the lock, others can
+ * neither read nor write the file (so there is no waiter queue there), and
+ * contention can be reported as PermissionDenied.
+ */
+export const IS_WINDOWS: boolean = Deno.build.os === "windows";
 
 /** A lock file opened by {@linkcode openLockFile}. */
 export interface OpenedFile {

@@ -42,12 +42,8 @@ export function hostname(): string {
   return hostnameCache;
 }
 
-function payload(): Uint8Array {
-  const text = JSON.stringify({
-    pid: Deno.pid,
-    hostname: hostname(),
-    since: new Date().toISOString(),
-  });
+/** The record's payload: `text`, space-padded, ending in a newline. */
+function payload(text: string): Uint8Array {
   const bytes = new Uint8Array(PAYLOAD_SIZE).fill(0x20);
   bytes.set(encoder.encode(text).subarray(0, PAYLOAD_SIZE - 1));
   bytes[PAYLOAD_SIZE - 1] = 0x0a;
@@ -94,8 +90,13 @@ export function initRecord(file: Deno.FsFile): void {
 export function writeRecord(file: Deno.FsFile, info: Deno.FileInfo): void {
   try {
     if (!carriesRecords(file, info)) return;
+    const text = JSON.stringify({
+      pid: Deno.pid,
+      hostname: hostname(),
+      since: new Date().toISOString(),
+    });
     file.seekSync(MAGIC_BYTES.length, Deno.SeekMode.Start);
-    writeAll(file, payload());
+    writeAll(file, payload(text));
   } catch {
     // A read-only or full file system: the lock itself still holds.
   }
@@ -108,10 +109,8 @@ export function writeRecord(file: Deno.FsFile, info: Deno.FileInfo): void {
  */
 export function clearRecord(file: Deno.FsFile): void {
   try {
-    const bytes = new Uint8Array(PAYLOAD_SIZE).fill(0x20);
-    bytes[PAYLOAD_SIZE - 1] = 0x0a;
     file.seekSync(MAGIC_BYTES.length, Deno.SeekMode.Start);
-    writeAll(file, bytes);
+    writeAll(file, payload(""));
   } catch {
     // A read-only or full file system: the record just stays.
   }
@@ -232,6 +231,17 @@ export interface RecordFields {
   pid: number;
   hostname: string;
   since: string;
+}
+
+/**
+ * Reads and parses the record of `file` from its start.
+ *
+ * @throws A read error.
+ */
+export function readRecord(file: Deno.FsFile): RecordFields | undefined {
+  file.seekSync(0, Deno.SeekMode.Start);
+  const bytes = new Uint8Array(RECORD_SIZE);
+  return parseRecord(bytes.subarray(0, readFully(file, bytes)));
 }
 
 /** Parses a record, or returns undefined when it is not one. */

@@ -28,7 +28,7 @@
  */
 
 import { toLockPath } from "./_path.ts";
-import { parseRecord, readFully, RECORD_SIZE } from "./_owner.ts";
+import { readRecord } from "./_owner.ts";
 import { explain, tryLockFile } from "./_file.ts";
 
 /**
@@ -95,8 +95,7 @@ export function readLockOwner(path: string | URL): LockOwner | null {
     throw explain(error, lockPath);
   }
   try {
-    const bytes = new Uint8Array(RECORD_SIZE);
-    const record = parseRecord(bytes.subarray(0, readFully(file, bytes)));
+    const record = readRecord(file);
     if (record === undefined) return null;
     // A shared try succeeds unless someone holds the lock exclusively: then
     // the record is stale.
