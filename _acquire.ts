@@ -1,318 +1,309 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The one acquisition loop behind every lock kind: the non-blocking fast
-// path, fasteners' backoff, timeouts, cancellation, wake-up on release and
-// the in-process hand-off queue.
+// The one acquisition loop behind every lock kind, and the release.
+//
+// - A call first tries once, without waiting.
+// - Blocking calls of one process wait in arrival order; only the first one
+//   (the head) tries, and a release in this process hands the lock to it.
+// - The head waits for the lock held by another process in the kernel when
+//   nothing can cancel the call (no timeout, no signal); otherwise it watches
+//   the file and backs off as fasteners does (delay, +delay per timer, up to
+//   maxDelay).
+// - While it waits on another process, the head keeps a waiting mark in the
+//   lock file. A process that has kept the lock for a streak of STREAK_MS
+//   reads the mark when it releases, and if another process waits, it steps
+//   aside for STEP_ASIDE_MS instead of taking the lock back at once.
 
 import type {
   ResolvedAcquireOptions,
   ResolvedLockOptions,
 } from "./_options.ts";
-import { STREAK_MS } from "./_streak.ts";
-import { watchedFile, watchLockFile } from "./_watch.ts";
+import { closeLockFile, isSameFile, lockFile, tryLockPath } from "./_file.ts";
+import {
+  atRelease,
+  clearMark,
+  type Mark,
+  writeMark,
+  writeOwner,
+} from "./_record.ts";
+import { watchLockFile } from "./_watch.ts";
 
-/** One contender for a lock: what a single acquire call tries to take. */
-export interface Contender {
-  /** Whether it asks for the lock exclusively. */
-  readonly exclusive: boolean;
-  /**
-   * One non-blocking try. True when the lock is now held (and recorded by
-   * the lock object). May throw on a file-system error.
-   *
-   * @param recheck True when the file may have been replaced since the last
-   * try: a failed try then checks the path and reopens.
-   */
-  tryAcquire(recheck: boolean): boolean;
-  /** Frees whatever the tries left open; called when the call gives up. */
-  abandon(): void;
-  /** When the call began to wait (epoch ms), once it waits. */
-  waitStart: number | undefined;
-  /**
-   * Before the first try of a blocking call: true when this process should
-   * give other processes a turn at the lock before it tries.
-   */
-  yieldTurn(): boolean;
-  /** Puts this call in the lock file's waiter queue, where it has one. */
-  announce(): void;
-  /**
-   * How many waiters of other processes go before this call (0: it goes
-   * first at the next release).
-   */
-  queuePosition(): number;
-  /**
-   * Whether the holder is known to raise an event on the watched file
-   * (`"device:inode"`) when it releases the lock or dies.
-   */
-  holderWakes(watched: string | undefined): boolean;
-}
+/** How long (ms) a process keeps a lock by taking it back before it looks for waiters. */
+const STREAK_MS = 5;
+/** How long (ms) a process that steps aside leaves the lock to others. */
+const STEP_ASIDE_MS = 2;
+/** How often (ms) a waiting process renews its waiting mark. */
+const MARK_REFRESH_MS = 1_000;
+/** How long (ms) a waiting mark counts after it was written. */
+const MARK_TTL_MS = 2_500;
+/** The shortest pause between two tries, so `delay: 0` never spins. */
+const MIN_SLEEP = 1;
 
-/** Why a sleep between tries ended. */
+/** Why a sleep ended. */
 type WakeReason = "timer" | "release" | "change" | "handoff" | "abort";
 
 interface Waiter {
-  readonly contender: Contender;
-  /** Set by a hand-off that acquired the lock for this waiter. */
+  readonly exclusive: boolean;
+  /** One synchronous try, for a hand-off by a release of this process. */
+  readonly tryNow: () => boolean;
+  /** Set when a hand-off acquired the lock for this waiter. */
   granted: boolean;
-  /** Set when the waiter's call has given up; hand-offs skip it. */
-  gone: boolean;
+  /** Set while the call waits in the kernel (the kernel hands it over). */
+  inKernel: boolean;
   /** A wake-up that came while the waiter was not sleeping. */
   pending: WakeReason | undefined;
   /** Ends the current sleep early. */
   wake: (reason: WakeReason) => void;
 }
 
-/** Waiting calls per lock key, in arrival order. */
-const queues = new Map<string, Waiter[]>();
+/** What this process knows of one lock file (by absolute path). */
+interface KeyState {
+  /** Blocking calls that wait, in arrival order. */
+  queue: Waiter[];
+  /** Locks on the file held by this process. */
+  holders: number;
+  /** When this process's streak of holding began (performance.now()). */
+  streakStart: number;
+  /** When this process last released the lock. */
+  lastRelease: number;
+  /** Until when this process leaves the lock to others. */
+  asideUntil: number;
+}
 
-/** The reason given to a user's sleep that is stopped early. */
-const WOKEN = new Error("Woken before the end of the sleep");
+const states = new Map<string, KeyState>();
 
-/** The smallest pause between two tries, so `delay: 0` never spins. */
-const MIN_SLEEP = 1;
-
-/**
- * Offers the lock on `key`, just released by this process, to its waiting
- * calls in arrival order: each one tries at once, synchronously. Stops at
- * the first that fails or after one takes it exclusively.
- */
-export function handOff(key: string): void {
-  const queue = queues.get(key);
-  if (queue === undefined) return;
-  for (const waiter of queue) {
-    if (waiter.granted || waiter.gone) continue;
-    let ok: boolean;
-    try {
-      ok = waiter.contender.tryAcquire(false);
-    } catch {
-      // Let the waiter meet the error in its own call, not in release().
-      waiter.wake("change");
-      return;
+function stateOf(key: string): KeyState {
+  let state = states.get(key);
+  if (state === undefined) {
+    if (states.size > 1000) {
+      const now = performance.now();
+      for (const [k, s] of states) {
+        if (
+          s.holders === 0 && s.queue.length === 0 &&
+          now - s.lastRelease > STREAK_MS
+        ) states.delete(k);
+      }
     }
-    if (!ok) return;
-    waiter.granted = true;
-    waiter.wake("handoff");
-    if (waiter.contender.exclusive) return;
+    state = {
+      queue: [],
+      holders: 0,
+      streakStart: 0,
+      lastRelease: -Infinity,
+      asideUntil: 0,
+    };
+    states.set(key, state);
   }
+  return state;
 }
 
-function enqueue(key: string, waiter: Waiter): void {
-  const queue = queues.get(key);
-  if (queue === undefined) queues.set(key, [waiter]);
-  else queue.push(waiter);
+/** The first waiter that has not been handed the lock. */
+function headOf(state: KeyState): Waiter | undefined {
+  return state.queue.find((waiter) => !waiter.granted);
 }
 
-/**
- * Takes `waiter` out of the queue. When it leaves without the lock, the
- * call that is now first in the queue is woken to try.
- */
-function dequeue(key: string, waiter: Waiter, acquired: boolean): void {
-  const queue = queues.get(key);
-  if (queue === undefined) return;
-  const index = queue.indexOf(waiter);
-  if (index !== -1) queue.splice(index, 1);
-  if (queue.length === 0) queues.delete(key);
-  else if (!acquired) headOf(queue)?.wake("change");
-}
-
-/** The first waiter of a queue that still waits. */
-function headOf(queue: Waiter[]): Waiter | undefined {
-  return queue.find((waiter) => !waiter.gone && !waiter.granted);
+/** What one acquire call asks for. */
+export interface AcquireRequest {
+  /** The lock file's absolute path. */
+  key: string;
+  /** The lock file's path as given. */
+  path: string;
+  exclusive: boolean;
+  options: ResolvedAcquireOptions;
+  lockOptions: ResolvedLockOptions;
+  /** Aborted when the lock object is disposed. */
+  objectSignal: AbortSignal;
+  /** Told synchronously when the lock is held, through which file. */
+  onLocked: (file: Deno.FsFile) => void;
 }
 
 /**
- * Whether `waiter` is the first call of this process that waits for `key`:
- * only that one tries (the others get the lock handed on in order).
- */
-function isHead(key: string, waiter: Waiter): boolean {
-  const queue = queues.get(key);
-  return queue === undefined || headOf(queue) === waiter;
-}
-
-/**
- * Acquires for `contender`: fasteners' semantics, plus wake-up on release
- * and in-process hand-off.
+ * Acquires a lock: fasteners' semantics, plus in-process order and hand-off,
+ * the kernel wait and wake-up on release.
  *
- * @param key The lock file's absolute path.
- * @param contender What to try.
- * @param options The checked acquire options.
- * @param lockOptions The lock's sleep and logger.
- * @param objectSignal Aborted when the lock object is disposed.
  * @returns True once held; false when non-blocking or timed out.
- * @throws `signal.reason` when aborted; file-system errors from the tries.
+ * @throws `signal.reason` when aborted; file-system errors naming the path.
+ * Nothing is left held or open after a throw.
  */
-export async function acquireWith(
-  key: string,
-  contender: Contender,
-  options: ResolvedAcquireOptions,
-  lockOptions: ResolvedLockOptions,
-  objectSignal: AbortSignal,
-): Promise<boolean> {
+export async function acquireFile(request: AcquireRequest): Promise<boolean> {
+  const { key, path, exclusive, options, lockOptions } = request;
   const { blocking, timeout } = options;
   const signal = options.signal === undefined
-    ? objectSignal
-    : AbortSignal.any([options.signal, objectSignal]);
+    ? request.objectSignal
+    : AbortSignal.any([options.signal, request.objectSignal]);
   signal.throwIfAborted();
   const logger = lockOptions.logger;
-  const mode = contender.exclusive ? "exclusive" : "shared";
+  const kind = exclusive ? "exclusive" : "shared";
+  const state = stateOf(key);
+
+  /** The file this call keeps open while it waits. */
+  let file: Deno.FsFile | undefined;
+  /** This call's waiting mark, once it waits on another process. */
+  let mark: Mark | undefined;
   let attempts = 0;
-  const attempt = (recheck: boolean): boolean => {
+  const attempt = (): boolean => {
     attempts++;
-    const ok = contender.tryAcquire(recheck);
+    let result;
+    try {
+      result = tryLockPath(path, exclusive, file);
+    } catch (error) {
+      file = undefined;
+      throw error;
+    }
+    file = result.file;
     logger?.debug(
-      `Attempt ${attempts} at the ${mode} lock on "${key}": ${
-        ok ? "acquired" : "busy"
+      `Attempt ${attempts} at the ${kind} lock on "${key}": ${
+        result.locked ? "acquired" : "busy"
       }`,
     );
-    return ok;
+    if (!result.locked) return false;
+    if (mark !== undefined) clearMark(file, mark);
+    mark = undefined;
+    won(state, file, exclusive);
+    const held = file;
+    file = undefined;
+    request.onLocked(held);
+    return true;
   };
 
-  // Fast path: one synchronous try, unless calls of this process are
-  // already queued for the file (they go first, and this call waits its
-  // turn), or this process has kept the lock for a while and another one
-  // waits for it (this call then gives it up and waits a moment).
-  const behind = blocking && queues.has(key);
-  let stepBack = false;
+  // One try at once: always for a non-blocking call, else unless calls of
+  // this process wait already (they go first) or it steps aside.
   try {
-    stepBack = blocking && !behind && contender.yieldTurn();
-    if (stepBack) {
-      logger?.debug(`Giving the lock on "${key}" a turn in another process`);
-    }
-    if (!behind && !stepBack && attempt(false)) return true;
+    const mayTry = !blocking || timeout === 0 ||
+      (state.queue.length === 0 && performance.now() >= state.asideUntil);
+    if (mayTry && attempt()) return true;
     if (!blocking || timeout === 0) {
-      contender.abandon();
+      if (file !== undefined) closeLockFile(file);
       return false;
     }
   } catch (error) {
-    contender.abandon();
+    if (file !== undefined) closeLockFile(file);
     throw error;
   }
 
   const start = performance.now();
   const deadline = timeout === undefined ? Infinity : start + timeout;
-  contender.waitStart = Number((performance.timeOrigin + start).toFixed(3));
+  // Nothing can cancel this call but disposing the lock object.
+  const inKernel = options.timeout === undefined &&
+    options.signal === undefined;
   const waiter: Waiter = {
-    contender,
+    exclusive,
+    tryNow: attempt,
     granted: false,
-    gone: false,
+    inKernel: false,
     pending: undefined,
     wake: (reason) => {
       waiter.pending ??= reason;
     },
   };
-  const onAbort = () => {
-    waiter.gone = true;
-    waiter.wake("abort");
-  };
+  const onAbort = () => waiter.wake("abort");
   signal.addEventListener("abort", onAbort, { once: true });
-  enqueue(key, waiter);
-  // Writes (owner records, waiters announcing themselves) do not wake
-  // anyone; closes, which every release makes, and a file removed or
-  // replaced do.
-  const listener = (kind: Deno.FsEvent["kind"]) => {
-    if (kind !== "modify") {
-      waiter.wake(kind === "access" ? "release" : "change");
-    }
-  };
-  // A call listens from the moment it is first in the queue until it
-  // leaves: every delivered event costs a watching process a fraction of a
-  // millisecond of CPU, and a busy lock makes several per turn. The calls
-  // behind it sleep about as long as the turns before theirs take, and look
-  // again.
+  state.queue.push(waiter);
+
   let unwatch: (() => void) | undefined;
   let cannotWatch = false;
-  const listen = () => {
-    if (unwatch === undefined && !cannotWatch) {
-      unwatch = watchLockFile(key, listener, logger);
-      cannotWatch = unwatch === undefined;
-    }
-  };
+  let refresher: ReturnType<typeof setInterval> | undefined;
   let acquired = false;
   try {
-    // fasteners' backoff: delay, then delay more per timer, up to maxDelay.
     let sleepMs = options.delay;
-    const grow = () => {
-      sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
-    };
-    let position = 0;
-    if (!behind && !stepBack) {
-      // Take a place in the queue; the first waiter then listens, and tries
-      // again: no release can slip between that try and the wait.
-      contender.announce();
-      position = contender.queuePosition();
-      if (position === 0) {
-        listen();
-        acquired = attempt(false);
-      }
-    } else if (stepBack) {
-      position = contender.queuePosition();
-    }
-    while (!acquired) {
+    while (true) {
       signal.throwIfAborted();
-      const remaining = deadline - performance.now();
+      if (waiter.granted) {
+        acquired = true;
+        logger?.debug(`Handed the ${kind} lock on "${key}" by this process`);
+        break;
+      }
+      const now = performance.now();
+      const remaining = deadline - now;
       if (remaining <= 0) {
+        // As fasteners: one last try when the time is up.
+        if (headOf(state) === waiter && attempt()) {
+          acquired = true;
+          break;
+        }
         logger?.debug(
-          `Gave up on the ${mode} lock on "${key}" after ${timeout} ms and ${attempts} attempts`,
+          `Gave up on the ${kind} lock on "${key}" after ${timeout} ms and ${attempts} attempts`,
         );
         break;
       }
-      const head = isHead(key, waiter);
-      // Once listening, a call keeps listening until it leaves: opening a
-      // watcher waits for the watcher's thread, which a busy machine may
-      // not run for a while.
-      if (head && position === 0) listen();
-      let pause = Math.max(sleepMs, MIN_SLEEP);
-      if (stepBack) pause = STEP_BACK_MS;
-      else if (head && position > 0) {
-        pause = Math.min(pause, position * STREAK_MS);
-      } else if (
-        unwatch !== undefined && contender.holderWakes(watchedFile(key))
-      ) {
-        // The holder is this library on this machine: its release, or its
-        // death, wakes this call at once. The timer is then only a safety
-        // net, and wakes seldom (each wake-up costs a Deno process a few
-        // tenths of a millisecond of CPU).
-        pause = Math.max(pause, options.maxDelay * SAFETY_NET_FACTOR);
+      if (headOf(state) !== waiter) {
+        // An earlier call of this process goes first; wait to be handed
+        // the lock, or to become first.
+        await sleepUntilWoken(waiter, remaining);
+        continue;
       }
-      const reason = await sleepUnlessWoken(
-        waiter,
-        Math.min(pause, remaining),
-        lockOptions,
-        logger,
-        key,
-      );
-      if (waiter.granted) {
+      if (state.asideUntil > now) {
+        await sleepUntilWoken(
+          waiter,
+          Math.min(state.asideUntil - now, remaining),
+        );
+        continue;
+      }
+      if (attempt()) {
         acquired = true;
-        logger?.debug(`Handed the ${mode} lock on "${key}" by this process`);
         break;
       }
-      signal.throwIfAborted();
-      if (!isHead(key, waiter)) {
-        // An earlier call of this process tries for both; this one waits
-        // for the hand-off, or to become first.
-        if (reason === "timer") grow();
+      if (state.holders > 0) {
+        // Held in this process: its release hands the lock on.
+        await sleepUntilWoken(waiter, remaining);
         continue;
       }
-      // Keep this call's place in the waiter queue (a winner may have taken
-      // it out); a call that has just become first listens, then tries.
-      contender.announce();
-      position = contender.queuePosition();
-      if (position === 0) listen();
-      else if (!stepBack && sleepMs < options.maxDelay) {
-        // Not this call's turn: it looks again later. (Once its pauses have
-        // grown to maxDelay it tries anyway: a claim in front of it may be
-        // left by a process that died.)
-        if (reason === "timer") grow();
+      // Held by another process: say that this one waits, and keep saying so.
+      if (mark === undefined) {
+        mark = { at: Date.now(), pid: Deno.pid };
+        writeMark(file!, mark);
+        refresher ??= setInterval(() => {
+          if (file === undefined || mark === undefined) return;
+          mark = { at: Date.now(), pid: Deno.pid };
+          writeMark(file, mark);
+        }, MARK_REFRESH_MS);
+        Deno.unrefTimer(refresher);
+      }
+      if (inKernel) {
+        logger?.debug(`Waiting in the kernel for the ${kind} lock on "${key}"`);
+        waiter.inKernel = true;
+        try {
+          await waitInKernel(file!, exclusive, signal);
+        } catch (error) {
+          file = undefined; // waitInKernel closes it
+          throw error;
+        } finally {
+          waiter.inKernel = false;
+        }
+        const held = file!;
+        if (isSameFile(held, path)) {
+          clearMark(held, mark);
+          mark = undefined;
+          file = undefined;
+          won(state, held, exclusive);
+          request.onLocked(held);
+          acquired = true;
+          break;
+        }
+        // The file was replaced while this call waited: lock the new one.
+        closeLockFile(held);
+        file = undefined;
+        mark = undefined;
         continue;
       }
-      const steppedBack = stepBack;
-      stepBack = false;
-      // A release needs only a try; after a timer or a change of the file,
-      // check that the file open is still the one at the path.
-      acquired = attempt(reason !== "release");
-      if (!acquired) {
-        contender.announce();
-        position = contender.queuePosition();
+      if (unwatch === undefined && !cannotWatch) {
+        // Listen, then try again: no release can slip in between.
+        unwatch = watchLockFile(key, (event) => {
+          if (event !== "modify") {
+            waiter.wake(event === "access" ? "release" : "change");
+          }
+        }, logger);
+        cannotWatch = unwatch === undefined;
+        continue;
       }
-      if (reason === "timer" && !steppedBack) grow();
+      const pause = Math.min(Math.max(sleepMs, MIN_SLEEP), remaining);
+      logger?.debug(`Waiting up to ${pause.toFixed(1)} ms for "${key}"`);
+      const reason = await backoffSleep(waiter, pause, lockOptions.sleep);
+      if (reason === "timer") {
+        sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
+      } else if (reason === "change") {
+        // The watcher may follow a file that left the path: watch anew.
+        unwatch?.();
+        unwatch = undefined;
+      }
     }
     return acquired;
   } catch (error) {
@@ -324,50 +315,167 @@ export async function acquireWith(
     }
     throw error;
   } finally {
-    waiter.gone = true;
     signal.removeEventListener("abort", onAbort);
-    dequeue(key, waiter, acquired);
+    clearInterval(refresher);
     unwatch?.();
-    if (!acquired) contender.abandon();
+    const wasHead = headOf(state) === waiter;
+    state.queue.splice(state.queue.indexOf(waiter), 1);
+    if (file !== undefined) {
+      if (mark !== undefined) clearMark(file, mark);
+      closeLockFile(file);
+    }
+    if (!acquired && wasHead) headOf(state)?.wake("change");
   }
 }
 
 /**
- * While the holder is known to wake its waiters, they poll this many times
- * less often than `maxDelay`.
+ * Waits in the kernel. When the call is aborted first (the lock object was
+ * disposed), it rejects at once, and the lock is released as soon as the
+ * kernel grants it.
  */
-const SAFETY_NET_FACTOR = 10;
+async function waitInKernel(
+  file: Deno.FsFile,
+  exclusive: boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  const locking = lockFile(file, exclusive);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<"aborted">((resolve) => {
+    onAbort = () => resolve("aborted");
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  let outcome: "locked" | "aborted";
+  try {
+    outcome = await Promise.race([
+      locking.then(() => "locked" as const),
+      aborted,
+    ]);
+  } catch (error) {
+    closeLockFile(file);
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
+  }
+  if (outcome === "aborted") {
+    const close = () => closeLockFile(file);
+    locking.then(close, close);
+    throw signal.reason;
+  }
+}
 
 /**
- * How long (in ms) a call that gave its turn away lets the waiters of other
- * processes take the lock before it tries again itself.
+ * Whether `file`, held as a lock on `path`, is still the file that `path`
+ * names. Never throws.
  */
-const STEP_BACK_MS = 2;
+export function isHeldFileValid(file: Deno.FsFile, path: string): boolean {
+  try {
+    return isSameFile(file, path);
+  } catch {
+    return false;
+  }
+}
+
+/** Books a lock just taken: the streak, and the owner record. */
+function won(state: KeyState, file: Deno.FsFile, exclusive: boolean): void {
+  const now = performance.now();
+  // A streak goes on while this process takes the lock back within a
+  // step-aside's time of its last release.
+  if (state.holders === 0 && now - state.lastRelease > STEP_ASIDE_MS) {
+    state.streakStart = now;
+  }
+  state.holders++;
+  if (exclusive) writeOwner(file);
+}
 
 /**
- * Sleeps `ms`, or less when the waiter is woken or its call aborted.
+ * Releases a lock held through `file`: empties the owner record (exclusive
+ * holders), unlocks and closes. Then, if this process has held the lock for
+ * a streak and another process waits, steps aside; else hands the lock to
+ * the first waiting call of this process.
+ */
+export function releaseFile(
+  key: string,
+  file: Deno.FsFile,
+  exclusive: boolean,
+): void {
+  const state = stateOf(key);
+  state.holders = Math.max(0, state.holders - 1);
+  const now = performance.now();
+  const streak = now - state.streakStart >= STREAK_MS;
+  const mark = exclusive || streak ? atRelease(file, exclusive) : null;
+  closeLockFile(file);
+  state.lastRelease = now;
+  if (streak && state.holders === 0) {
+    if (
+      mark !== null && mark.pid !== Deno.pid &&
+      Date.now() - mark.at < MARK_TTL_MS
+    ) {
+      state.asideUntil = now + STEP_ASIDE_MS;
+      const head = headOf(state);
+      if (head !== undefined) {
+        setTimeout(() => head.wake("timer"), STEP_ASIDE_MS);
+      }
+      return;
+    }
+    // Nobody waits: look again after another streak.
+    state.streakStart = now;
+  }
+  handOff(state);
+}
+
+/**
+ * Offers the lock, just released in this process, to its waiting calls in
+ * arrival order: each one tries at once. Stops at the first that fails
+ * (woken to wait on), or after one takes it exclusively.
+ */
+function handOff(state: KeyState): void {
+  for (const waiter of state.queue) {
+    if (waiter.granted) continue;
+    // Its own wait in the kernel gets the lock.
+    if (waiter.inKernel) return;
+    let ok: boolean;
+    try {
+      ok = waiter.tryNow();
+    } catch {
+      // Let the waiter meet the error in its own call, not in release().
+      waiter.wake("change");
+      return;
+    }
+    if (!ok) {
+      waiter.wake("release");
+      return;
+    }
+    waiter.granted = true;
+    waiter.wake("handoff");
+    if (waiter.exclusive) return;
+  }
+}
+
+/** Sleeps up to `ms` (Infinity: no timer), or less when woken. */
+function sleepUntilWoken(waiter: Waiter, ms: number): Promise<WakeReason> {
+  return backoffSleep(waiter, ms, undefined);
+}
+
+/**
+ * Sleeps `ms` through the user's sleep function (or a timer), or less when
+ * the waiter is woken or its call aborted.
  *
  * @returns Why the sleep ended.
  */
-function sleepUnlessWoken(
+function backoffSleep(
   waiter: Waiter,
   ms: number,
-  lockOptions: ResolvedLockOptions,
-  logger: ResolvedLockOptions["logger"],
-  key: string,
+  sleep: ResolvedLockOptions["sleep"],
 ): Promise<WakeReason> {
   const pending = waiter.pending;
   if (pending !== undefined) {
     waiter.pending = undefined;
     return Promise.resolve(pending);
   }
-  logger?.debug(`Waiting up to ${ms.toFixed(1)} ms for "${key}"`);
-  const sleep = lockOptions.sleep;
   return new Promise<WakeReason>((resolve, reject) => {
     let settled = false;
-    // The default: a plain timer (waking early costs a clearTimeout only).
     let id: ReturnType<typeof setTimeout> | undefined;
-    // A user's sleep: told to stop through this signal.
+    // A user's sleep is told to stop through this signal.
     const timer = sleep === undefined ? undefined : new AbortController();
     const finish = (reason: WakeReason, error?: unknown) => {
       if (settled) return;
@@ -376,14 +484,14 @@ function sleepUnlessWoken(
       waiter.wake = (next) => {
         waiter.pending ??= next;
       };
-      if (id !== undefined) clearTimeout(id);
+      clearTimeout(id);
       timer?.abort(WOKEN);
       if (error === undefined) resolve(reason);
       else reject(error);
     };
     waiter.wake = (reason) => finish(reason);
     if (sleep === undefined || timer === undefined) {
-      id = setTimeout(() => finish("timer"), ms);
+      if (ms !== Infinity) id = setTimeout(() => finish("timer"), ms);
       return;
     }
     const signal = timer.signal;
@@ -402,3 +510,6 @@ function sleepUnlessWoken(
     );
   });
 }
+
+/** The reason given to a user's sleep that is stopped early. */
+const WOKEN = new Error("Woken before the end of the sleep");

@@ -1,35 +1,48 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The lock file: opening it safely, one non-blocking try at the kernel lock,
-// and checking that the path still names the file that was locked.
+// The lock file: opening (or creating) it safely, the kernel lock (one try,
+// or a wait in the kernel), checking that the path still names the file that
+// was locked, closing, and errors that name the path.
 
 import { dirname } from "node:path";
+import { initBlock } from "./_record.ts";
 
 const OPEN_EXISTING: Deno.OpenOptions = { read: true, write: true };
 const OPEN_NEW: Deno.OpenOptions = { read: true, write: true, createNew: true };
 /**
  * Windows locks are mandatory: while one process holds the lock, others can
- * neither read nor write the file (so there is no waiter queue there), and
- * contention can be reported as PermissionDenied.
+ * neither read nor write the file, and contention can be reported as
+ * PermissionDenied.
  */
-export const IS_WINDOWS: boolean = Deno.build.os === "windows";
+const IS_WINDOWS = Deno.build.os === "windows";
 
-/** A lock file opened by {@linkcode openLockFile}. */
-export interface OpenedFile {
-  file: Deno.FsFile;
-  /** True when this call created the file. */
-  created: boolean;
-}
+/** How often in a row the file may vanish or be replaced before giving up. */
+const MAX_TRIES = 16;
 
 /**
- * Opens (and if needed creates, with its parent directories) the lock file
- * for reading and writing, never truncating and never in append mode.
+ * Opens (and if needed creates, with its parent directories and the empty
+ * record block) the lock file for reading and writing, never truncating and
+ * never in append mode.
  *
  * @throws A Deno error of the original class whose message names the path
  * and the problem.
  */
-export function openLockFile(path: string): OpenedFile {
+export function openLockFile(path: string): Deno.FsFile {
+  for (let tries = 1;; tries++) {
+    const file = openOnce(path);
+    if (file !== undefined) return file;
+    // Deleted between "already exists" and the second open: start over.
+    if (tries === MAX_TRIES) {
+      throw new Deno.errors.NotFound(
+        `Cannot open lock file "${path}": it was deleted ${MAX_TRIES} times in a row while opening it`,
+      );
+    }
+  }
+}
+
+/** One open; undefined when the file vanished after "already exists". */
+function openOnce(path: string): Deno.FsFile | undefined {
   try {
-    return { file: Deno.openSync(path, OPEN_EXISTING), created: false };
+    return Deno.openSync(path, OPEN_EXISTING);
   } catch (error) {
     // Some Deno versions report a dangling symbolic link as a loop.
     if (
@@ -62,19 +75,27 @@ export function openLockFile(path: string): OpenedFile {
   } catch (error) {
     throw explain(error, path, dirname(path));
   }
+  let created: Deno.FsFile;
   try {
-    return { file: Deno.openSync(path, OPEN_NEW), created: true };
+    created = Deno.openSync(path, OPEN_NEW);
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) {
       throw explain(error, path);
     }
+    // Another process created it in between: use theirs.
+    try {
+      return Deno.openSync(path, OPEN_EXISTING);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw explain(error, path);
+    }
   }
-  // Another process created it in between: use theirs.
   try {
-    return { file: Deno.openSync(path, OPEN_EXISTING), created: false };
-  } catch (error) {
-    throw explain(error, path);
+    initBlock(created);
+  } catch {
+    // A full file system: the file works as a lock without the block.
   }
+  return created;
 }
 
 /** Whether the symbolic link at `path` points to nothing (not a loop). */
@@ -106,27 +127,73 @@ export function tryLockFile(file: Deno.FsFile, exclusive: boolean): boolean {
 }
 
 /**
- * Checks that `path` still names the file open as `file` (same device and
- * inode).
- *
- * @returns The held file's info, or `undefined` when the file was deleted or
- * replaced.
+ * Waits in the kernel until the lock is held through `file`. Nothing can
+ * interrupt this wait.
  */
-export function statIfSameFile(
+export async function lockFile(
   file: Deno.FsFile,
-  path: string,
-): Deno.FileInfo | undefined {
+  exclusive: boolean,
+): Promise<void> {
+  await file.lock(exclusive);
+}
+
+/**
+ * Whether `path` still names the file open as `file` (same device and
+ * inode): false once it was deleted or replaced.
+ *
+ * @throws A `Deno.errors` error naming the path when it cannot be checked.
+ */
+export function isSameFile(file: Deno.FsFile, path: string): boolean {
   const held = file.statSync();
   let current: Deno.FileInfo;
   try {
     current = Deno.statSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof Deno.errors.NotFound) return false;
     throw explain(error, path);
   }
-  return held.dev === current.dev && held.ino === current.ino
-    ? held
-    : undefined;
+  return held.dev === current.dev && held.ino === current.ino;
+}
+
+/**
+ * Opens the lock file at `path` and tries to lock it once; when it locks a
+ * file that the path no longer names (deleted or replaced in between), drops
+ * it and starts over.
+ *
+ * @param file A file already open for `path` (kept by a waiting call), or
+ * undefined to open one.
+ * @returns The file, and whether the lock is now held through it. A file
+ * that is returned unlocked is the one at the path as of this call.
+ * @throws A `Deno.errors` error naming the path; nothing is left open.
+ */
+export function tryLockPath(
+  path: string,
+  exclusive: boolean,
+  file: Deno.FsFile | undefined,
+): { file: Deno.FsFile; locked: boolean } {
+  for (let tries = 1;; tries++) {
+    const fresh = file === undefined;
+    const current = file ?? openLockFile(path);
+    let locked: boolean;
+    let same: boolean;
+    try {
+      locked = tryLockFile(current, exclusive);
+      // A file opened just now and found busy is the one at the path.
+      same = !locked && fresh ? true : isSameFile(current, path);
+    } catch (error) {
+      closeLockFile(current);
+      throw error;
+    }
+    if (same) return { file: current, locked };
+    // Whatever lock was taken there protects nothing.
+    closeLockFile(current);
+    file = undefined;
+    if (tries === MAX_TRIES) {
+      throw new Error(
+        `Cannot lock "${path}": the file was replaced ${MAX_TRIES} times in a row while locking it`,
+      );
+    }
+  }
 }
 
 /** Unlocks and closes, ignoring a handle that is already closed. */

@@ -1,27 +1,17 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// Wake-up on release: one file-system watcher per lock path per process,
-// shared by all of that path's waiters and closed when the last one leaves.
-// Closing a lock file that was open for writing raises an event, so a
-// release anywhere on the machine wakes the waiters at once. Correctness
-// never depends on it: waiters keep their backoff timer as the fallback.
+// Wake-up on release for calls that can be cancelled: one file-system
+// watcher per lock path per process, shared by all of that path's listeners
+// and closed when the last one leaves. Closing a lock file that was open for
+// writing raises an event, so a release anywhere on the machine wakes them
+// at once. The watcher follows the file's inode: when the file is removed or
+// renamed it is dropped, and the next call to listen watches the new file.
+// Correctness never depends on it: waiters keep their backoff timer.
 
 type Logger = { debug(...data: unknown[]): void } | undefined;
 
 interface SharedWatcher {
   watcher: Deno.FsWatcher;
   listeners: Set<(kind: Deno.FsEvent["kind"]) => void>;
-  /** The watched file's "device:inode", when known for sure. */
-  file: string | undefined;
-}
-
-/** A file's "device:inode" at `path`, or undefined. Never throws. */
-function fileIdAt(path: string): string | undefined {
-  try {
-    const info = Deno.statSync(path);
-    return `${info.dev}:${info.ino}`;
-  } catch {
-    return undefined;
-  }
 }
 
 const watchers = new Map<string, SharedWatcher>();
@@ -40,9 +30,6 @@ export function watchLockFile(
   let shared = watchers.get(path);
   if (shared === undefined) {
     let watcher: Deno.FsWatcher;
-    // The inode is watched, not the path: note which one, sure only when
-    // the path named the same file before and after.
-    const before = fileIdAt(path);
     try {
       watcher = Deno.watchFs(path, { recursive: false });
     } catch (error) {
@@ -53,27 +40,27 @@ export function watchLockFile(
       );
       return undefined;
     }
-    const after = fileIdAt(path);
-    const created: SharedWatcher = {
-      watcher,
-      listeners: new Set(),
-      file: before === after ? after : undefined,
-    };
-    shared = created;
-    watchers.set(path, created);
-    pump(path, created, logger);
+    shared = { watcher, listeners: new Set() };
+    watchers.set(path, shared);
+    pump(path, shared, logger);
   }
   const entry = shared;
   entry.listeners.add(listener);
   return () => {
-    if (!entry.listeners.delete(listener) || entry.listeners.size > 0) return;
-    if (watchers.get(path) === entry) watchers.delete(path);
-    try {
-      entry.watcher.close();
-    } catch {
-      // Already closed by a failure in pump().
+    if (entry.listeners.delete(listener) && entry.listeners.size === 0) {
+      drop(path, entry);
     }
   };
+}
+
+/** Forgets and closes a shared watcher. */
+function drop(path: string, shared: SharedWatcher): void {
+  if (watchers.get(path) === shared) watchers.delete(path);
+  try {
+    shared.watcher.close();
+  } catch {
+    // Already closed.
+  }
 }
 
 async function pump(
@@ -83,6 +70,10 @@ async function pump(
 ): Promise<void> {
   try {
     for await (const event of shared.watcher) {
+      // The watched inode left the path: the next listener watches anew.
+      if (event.kind === "remove" || event.kind === "rename") {
+        if (watchers.get(path) === shared) watchers.delete(path);
+      }
       for (const listener of shared.listeners) listener(event.kind);
     }
   } catch (error) {
@@ -91,19 +82,6 @@ async function pump(
         error instanceof Error ? error.message : String(error)
       }); waiting by polling`,
     );
-    if (watchers.get(path) === shared) watchers.delete(path);
-    try {
-      shared.watcher.close();
-    } catch {
-      // Already closed.
-    }
+    drop(path, shared);
   }
-}
-
-/**
- * The "device:inode" of the file that the watcher of `path` watches, or
- * undefined when nothing watches it or the file is not known for sure.
- */
-export function watchedFile(path: string): string | undefined {
-  return watchers.get(path)?.file;
 }

@@ -28,8 +28,11 @@ import {
   LockTimeoutError,
 } from "./lock.ts";
 import { InterProcessReaderWriterLock } from "./rwlock.ts";
-import { resolveAcquireOptions, resolveLockOptions } from "./_options.ts";
-import { toLockPath } from "./_path.ts";
+import {
+  resolveAcquireOptions,
+  resolveLockOptions,
+  toLockPath,
+} from "./_options.ts";
 
 /**
  * Options of the decorators: the lock's options and the acquire options.

@@ -22,18 +22,14 @@
  * @module
  */
 
-import { acquireWith } from "./_acquire.ts";
+import { acquireFile, isHeldFileValid, releaseFile } from "./_acquire.ts";
 import {
-  FileContender,
-  isHeldFileValid,
-  releaseLockFile,
-} from "./_contender.ts";
-import {
+  lockKey,
   resolveAcquireOptions,
   type ResolvedLockOptions,
   resolveLockOptions,
+  toLockPath,
 } from "./_options.ts";
-import { lockKey, toLockPath } from "./_path.ts";
 
 /**
  * Options of a lock object, fixed when it is made: fasteners' `sleep_func`
@@ -270,16 +266,17 @@ export class InterProcessLock implements Disposable {
   async acquire(options?: AcquireOptions): Promise<boolean> {
     const resolved = resolveAcquireOptions(options);
     this.#checkUsable();
-    const contender = new FileContender(this.#key, this.path, true, (file) => {
-      this.#file = file;
+    return await acquireFile({
+      key: this.#key,
+      path: this.path,
+      exclusive: true,
+      options: resolved,
+      lockOptions: this.#options,
+      objectSignal: this.#disposer.signal,
+      onLocked: (file) => {
+        this.#file = file;
+      },
     });
-    return await acquireWith(
-      this.#key,
-      contender,
-      resolved,
-      this.#options,
-      this.#disposer.signal,
-    );
   }
 
   /**
@@ -299,7 +296,7 @@ export class InterProcessLock implements Disposable {
       );
     }
     this.#file = undefined;
-    releaseLockFile(this.#key, file);
+    releaseFile(this.#key, file, true);
   }
 
   /**

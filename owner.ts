@@ -7,10 +7,20 @@
  * fails.
  *
  * Every exclusive holder (an `InterProcessLock` or a write lock)
- * records its pid, host name and start time in the lock file, in a
- * fixed-size block that is rewritten in place, and only in lock files that
- * this library created: a file that already had other content is never
- * written to. Readers record nothing and so never contend for the record.
+ * records its pid, host name and start time in the lock file when it takes
+ * the lock, and empties the record when it releases it, in a fixed-size
+ * block that is rewritten in place, and only in lock files that this library
+ * created: a file that already had other content is never written to.
+ * Readers record nothing.
+ *
+ * A holder that died keeps its record, while the kernel frees its lock. So
+ * a record only counts while someone holds the lock exclusively, and, for a
+ * holder on this machine, while its process is alive (checked with
+ * `--allow-run`, or on Linux with read access to `/proc/<pid>`). What
+ * remains: without either permission, a holder of another tool (such as
+ * `flock(1)`) that took the lock after a holder of this library died is
+ * reported as that dead holder; and a pid that the system has since reused
+ * for another process counts as alive.
  *
  * @example Usage
  * ```ts
@@ -27,8 +37,8 @@
  * @module
  */
 
-import { toLockPath } from "./_path.ts";
-import { readRecord } from "./_owner.ts";
+import { toLockPath } from "./_options.ts";
+import { hostname, isProcessAlive, readOwner } from "./_record.ts";
 import { explain, tryLockFile } from "./_file.ts";
 
 /**
@@ -47,11 +57,7 @@ export interface LockOwner {
   pid: number;
   /** The holder's host name; empty when it ran without `--allow-sys=hostname`. */
   hostname: string;
-  /**
-   * When the holder acquired the lock. A process that takes the lock again
-   * while no other process waited for it counts as the same holder and
-   * keeps its first time.
-   */
+  /** When the holder acquired the lock. */
   since: Date;
 }
 
@@ -60,8 +66,9 @@ export interface LockOwner {
  *
  * @param path The lock file: a path or a `file:` URL.
  * @returns The holder, or `null` when no one holds the lock exclusively
- * (it is free, or held by readers), the file does not exist, or it carries
- * no record (a file this library did not create).
+ * (it is free, or held by readers), the file does not exist, it carries no
+ * record (a file this library did not create, or a holder of another tool),
+ * or the recorded process of this machine is known to be dead.
  * @throws {TypeError} If the path is not a non-empty string or `file:` URL.
  * @throws A `Deno.errors` error naming the path when the file cannot be
  * read (a directory, no `--allow-read`, ...).
@@ -95,11 +102,16 @@ export function readLockOwner(path: string | URL): LockOwner | null {
     throw explain(error, lockPath);
   }
   try {
-    const record = readRecord(file);
+    const record = readOwner(file);
     if (record === undefined) return null;
     // A shared try succeeds unless someone holds the lock exclusively: then
     // the record is stale.
     if (tryLockFile(file, false)) return null;
+    // Left by a holder that died, while another tool holds the lock now.
+    const here = hostname();
+    const local = record.hostname === here ||
+      (record.hostname === "" && here === "");
+    if (local && isProcessAlive(record.pid) === false) return null;
     const since = new Date(record.since);
     return {
       pid: record.pid,

@@ -21,18 +21,14 @@
  * @module
  */
 
-import { acquireWith } from "./_acquire.ts";
+import { acquireFile, isHeldFileValid, releaseFile } from "./_acquire.ts";
 import {
-  FileContender,
-  isHeldFileValid,
-  releaseLockFile,
-} from "./_contender.ts";
-import {
+  lockKey,
   resolveAcquireOptions,
   type ResolvedLockOptions,
   resolveLockOptions,
+  toLockPath,
 } from "./_options.ts";
-import { lockKey, toLockPath } from "./_path.ts";
 import {
   type AcquireOptions,
   type LockOptions,
@@ -253,23 +249,19 @@ export class InterProcessReaderWriterLock implements Disposable {
       );
     }
     let held: Deno.FsFile | undefined;
-    const contender = new FileContender(
-      this.#key,
-      this.path,
+    const acquired = await acquireFile({
+      key: this.#key,
+      path: this.path,
       exclusive,
-      (file) => {
+      options: resolved,
+      lockOptions: this.#options,
+      objectSignal: this.#disposer.signal,
+      onLocked: (file) => {
         held = file;
         if (exclusive) this.#writer = file;
         else this.#readers.push(file);
       },
-    );
-    const acquired = await acquireWith(
-      this.#key,
-      contender,
-      resolved,
-      this.#options,
-      this.#disposer.signal,
-    );
+    });
     return acquired ? held : undefined;
   }
 
@@ -291,11 +283,12 @@ export class InterProcessReaderWriterLock implements Disposable {
   }
 
   #release(file: Deno.FsFile): void {
-    if (this.#writer === file) {
+    const exclusive = this.#writer === file;
+    if (exclusive) {
       this.#writer = undefined;
     } else {
       this.#readers.splice(this.#readers.indexOf(file), 1);
     }
-    releaseLockFile(this.#key, file);
+    releaseFile(this.#key, file, exclusive);
   }
 }

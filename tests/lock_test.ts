@@ -2,7 +2,7 @@
 // backoff, timeouts, cancellation, disposal and in-process exclusion.
 import assert from "node:assert/strict";
 import { InterProcessLock } from "../mod.ts";
-import { sleep, tempDir } from "./_helpers.ts";
+import { fixture, sleep, tempDir } from "./_helpers.ts";
 
 /** A sleep function that honours its signal and records every request. */
 function recordingSleep(
@@ -201,8 +201,8 @@ Deno.test("timeout 0 makes one try; blocking false makes exactly one try", async
 Deno.test("the logger hears each attempt and each wait", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/a.lock`;
-  const holder = new InterProcessLock(path);
-  await holder.acquire();
+  await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
+  await holder.waitFor("acquired");
   const messages: string[] = [];
   const lock = new InterProcessLock(path, {
     logger: { debug: (...data: unknown[]) => messages.push(data.join(" ")) },
@@ -217,7 +217,6 @@ Deno.test("the logger hears each attempt and each wait", async () => {
     messages.join("\n"),
   );
   assert.ok(messages.some((m) => /^Gave up/.test(m)), messages.join("\n"));
-  holder.release();
 });
 
 Deno.test("an abort signal rejects the wait with its reason and leaves nothing held or open", async () => {
@@ -355,14 +354,15 @@ Deno.test("a relative path, an absolute path and a file: URL with spaces name th
 Deno.test("a sleep function that fails fails the acquire, and leaves nothing held or open", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/a.lock`;
-  const holder = new InterProcessLock(path);
-  await holder.acquire();
+  // Held by another process: the waiter backs off through its sleep.
+  const holder = fixture("hold.ts", ["lock", path, "stdin"]);
+  await holder.waitFor("acquired");
   const lock = new InterProcessLock(path, {
     sleep: () => Promise.reject(new Error("sleep broke")),
   });
-  await assert.rejects(lock.acquire(), /sleep broke/);
+  await assert.rejects(lock.acquire({ timeout: 10_000 }), /sleep broke/);
   assert.equal(lock.acquired, false);
-  holder.release();
+  await holder.end();
   const other = new InterProcessLock(path);
   assert.equal(await other.acquire({ blocking: false }), true);
   other.release();

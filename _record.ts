@@ -1,0 +1,242 @@
+// Copyright 2026 the @locks/process-lock authors. MIT license.
+// The block at the start of a lock file that this library created: a magic
+// line, the waiting mark and the owner record, rewritten in place and never
+// truncated. Every write first checks the magic, so a file that another tool
+// has since rewritten is never written to.
+//
+//   offset 0   MAGIC (36 bytes)
+//   offset 36  the waiting mark: "<epoch ms> <pid>", space-padded, "\n"
+//   offset 68  the owner record: JSON, space-padded, "\n"
+//   size 256
+
+import process from "node:process";
+
+/** The first bytes of a lock file that carries the block. */
+export const MAGIC = "@locks/process-lock owner record v2\n";
+/** The size of the whole block, magic included, in bytes. */
+export const BLOCK_SIZE = 256;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const MAGIC_BYTES = encoder.encode(MAGIC);
+const MARK_OFFSET = MAGIC_BYTES.length;
+const MARK_SIZE = 32;
+const OWNER_OFFSET = MARK_OFFSET + MARK_SIZE;
+const OWNER_SIZE = BLOCK_SIZE - OWNER_OFFSET;
+
+/** A waiting process, as its mark says: when it last said so, and its pid. */
+export interface Mark {
+  at: number;
+  pid: number;
+}
+
+/** The owner fields as read back from a lock file. */
+export interface OwnerFields {
+  pid: number;
+  hostname: string;
+  since: string;
+}
+
+let hostnameCache: string | undefined;
+
+/** This machine's name, or "" when Deno has no `--allow-sys=hostname`. */
+export function hostname(): string {
+  if (hostnameCache === undefined) {
+    hostnameCache = "";
+    try {
+      const state = Deno.permissions.querySync({
+        name: "sys",
+        kind: "hostname",
+      }).state;
+      if (state === "granted") hostnameCache = Deno.hostname();
+    } catch {
+      // No permission API or no host name: leave it empty.
+    }
+  }
+  return hostnameCache;
+}
+
+/** `text` space-padded to `size` bytes, ending in a newline. */
+function padded(text: string, size: number): Uint8Array {
+  const bytes = new Uint8Array(size).fill(0x20);
+  bytes.set(encoder.encode(text).subarray(0, size - 1));
+  bytes[size - 1] = 0x0a;
+  return bytes;
+}
+
+function readFully(file: Deno.FsFile, bytes: Uint8Array): number {
+  let got = 0;
+  while (got < bytes.length) {
+    const n = file.readSync(bytes.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return got;
+}
+
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+}
+
+/** Fills a newly created lock file with the empty block. */
+export function initBlock(file: Deno.FsFile): void {
+  const bytes = new Uint8Array(BLOCK_SIZE).fill(0x20);
+  bytes.set(MAGIC_BYTES);
+  bytes[OWNER_OFFSET - 1] = 0x0a;
+  bytes[BLOCK_SIZE - 1] = 0x0a;
+  writeAll(file, bytes);
+}
+
+/**
+ * Reads the magic and the waiting mark from the start of `file`, leaving
+ * the file offset at the owner record.
+ *
+ * @returns The mark (`null` when there is none), or `undefined` when the
+ * file does not start with the magic. Never throws (`undefined`).
+ */
+function readHead(file: Deno.FsFile): Mark | null | undefined {
+  try {
+    file.seekSync(0, Deno.SeekMode.Start);
+    const bytes = new Uint8Array(OWNER_OFFSET);
+    if (readFully(file, bytes) < bytes.length) return undefined;
+    for (let i = 0; i < MAGIC_BYTES.length; i++) {
+      if (bytes[i] !== MAGIC_BYTES[i]) return undefined;
+    }
+    const [at, pid] = decoder.decode(bytes.subarray(MARK_OFFSET)).trim()
+      .split(" ").map(Number);
+    return at > 0 && pid > 0 ? { at, pid } : null;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes this process as the exclusive holder of the lock held through
+ * `file`, when it carries the block. Never throws: the record is a
+ * courtesy, not the lock.
+ */
+export function writeOwner(file: Deno.FsFile): void {
+  if (readHead(file) === undefined) return;
+  const text = JSON.stringify({
+    pid: Deno.pid,
+    hostname: hostname(),
+    since: new Date().toISOString(),
+  });
+  try {
+    writeAll(file, padded(text, OWNER_SIZE));
+  } catch {
+    // A read-only or full file system: the lock itself still holds.
+  }
+}
+
+/**
+ * At a release: empties the owner record (when `owner`) and reads the
+ * waiting mark, when the file carries the block. Call while still holding
+ * the lock. Never throws.
+ *
+ * @returns The waiting mark, or null.
+ */
+export function atRelease(file: Deno.FsFile, owner: boolean): Mark | null {
+  const mark = readHead(file);
+  if (mark === undefined) return null;
+  if (owner) {
+    try {
+      writeAll(file, padded("", OWNER_SIZE));
+    } catch {
+      // The record stays; readLockOwner() checks that its process lives.
+    }
+  }
+  return mark;
+}
+
+/**
+ * Writes (or, with `null`, empties) the waiting mark of a file that carries
+ * the block. Any process may write it at any time: every writer writes the
+ * same kind of value, so a lost race costs nothing. Never throws.
+ */
+export function writeMark(file: Deno.FsFile, mark: Mark | null): void {
+  if (readHead(file) === undefined) return;
+  try {
+    file.seekSync(MARK_OFFSET, Deno.SeekMode.Start);
+    writeAll(
+      file,
+      padded(mark === null ? "" : `${mark.at} ${mark.pid}`, MARK_SIZE),
+    );
+  } catch {
+    // A read-only file system, or Windows (the holder's lock stops writes).
+  }
+}
+
+/**
+ * Empties the waiting mark if it is still `mine` (not since overwritten by
+ * another waiter). Never throws.
+ */
+export function clearMark(file: Deno.FsFile, mine: Mark): void {
+  const mark = readHead(file);
+  if (mark?.at === mine.at && mark.pid === mine.pid) writeMark(file, null);
+}
+
+/**
+ * Reads the owner record of `file`.
+ *
+ * @returns The record, or undefined when the file carries none.
+ * @throws A read error.
+ */
+export function readOwner(file: Deno.FsFile): OwnerFields | undefined {
+  file.seekSync(0, Deno.SeekMode.Start);
+  const bytes = new Uint8Array(BLOCK_SIZE);
+  const got = readFully(file, bytes);
+  if (got < BLOCK_SIZE) return undefined;
+  if (!MAGIC_BYTES.every((byte, i) => byte === bytes[i])) return undefined;
+  const text = decoder.decode(bytes.subarray(OWNER_OFFSET)).trim();
+  if (text === "") return undefined;
+  try {
+    const value = JSON.parse(text);
+    if (
+      typeof value?.pid === "number" && typeof value.hostname === "string" &&
+      typeof value.since === "string"
+    ) {
+      return value;
+    }
+  } catch {
+    // Torn or foreign: no record.
+  }
+  return undefined;
+}
+
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether process `pid` of this machine is alive: through `kill(pid, 0)`
+ * with `--allow-run`, else `/proc/<pid>` on Linux with read access to it.
+ *
+ * @returns true or false, or undefined when it cannot be told.
+ */
+export function isProcessAlive(pid: number): boolean | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (granted({ name: "run" })) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as { code?: string }).code === "EPERM";
+    }
+  }
+  const proc = `/proc/${pid}`;
+  if (Deno.build.os === "linux" && granted({ name: "read", path: proc })) {
+    try {
+      Deno.statSync(proc);
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+    }
+  }
+  return undefined;
+}
