@@ -24,11 +24,20 @@
  * - `--verbose`: say how long it waited and who held the lock.
  * - `-h`, `--help`: print the usage.
  *
- * Exit status: the command's own; 128+N if it died of signal N; the conflict
- * code on conflict or timeout; 64 on a usage error; 66 when the lock file
- * cannot be opened; 126 or 127 when the command cannot be run. SIGINT and
- * SIGTERM are passed on to the command, and the lock is held until the
- * command has exited. While it waits longer than a second with stderr on a
+ * Exit status: the command's own; 128+N if it died of signal N (also when
+ * SIGINT or SIGTERM ends the wait for the lock); the conflict code on
+ * conflict or timeout; 64 on a usage error; 66 when the lock file cannot be
+ * opened; 126 or 127 when the command cannot be run. SIGINT and SIGTERM are
+ * passed on to the command, and the lock is held until the command has
+ * exited.
+ *
+ * One difference from `flock(1)`: the lock belongs to this process, not to
+ * the command. `flock(1)` lets the command inherit the locked file, so when
+ * `flock(1)` itself is killed with SIGKILL the command keeps the lock until
+ * it ends. Deno cannot pass an open file to a child process, so when this
+ * process is killed with SIGKILL the lock is freed while the command may run
+ * on, unlocked. Stop it with SIGTERM or SIGINT (passed on, lock held until
+ * the command exits), or use `flock(1)` where that case matters. While it waits longer than a second with stderr on a
  * terminal, a one-line status shows how long it has waited and who holds the
  * lock.
  *
@@ -69,9 +78,14 @@ Options:
       --verbose                 say how long it waited and who held the lock
   -h, --help                    print this help
 
-Exit status: the command's, 128+N if it died of signal N, the conflict code
-on conflict or timeout, 64 on a usage error, 66 if the lock file cannot be
-opened, 126/127 if the command cannot be run.`;
+Exit status: the command's, 128+N if it died of signal N (or signal N ended
+the wait), the conflict code on conflict or timeout, 64 on a usage error,
+66 if the lock file cannot be opened, 126/127 if the command cannot be run.
+
+Unlike flock(1), the lock belongs to this process, not to the command: if
+this process is killed with SIGKILL, the lock is freed while the command may
+run on. SIGINT and SIGTERM are passed on, and the lock is held until the
+command exits.`;
 
 interface Parsed {
   shared: boolean;
@@ -272,11 +286,18 @@ export async function main(args: string[]): Promise<number> {
     : undefined;
   const lock = parsed.shared ? undefined : new InterProcessLock(lockfile);
   const stopWaiting = new AbortController();
-  const onSignal = () => stopWaiting.abort();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT"]
     : ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  let received: Deno.Signal = "SIGINT";
+  const listeners = signals.map((signal) => {
+    const listener = () => {
+      received = signal;
+      stopWaiting.abort();
+    };
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
 
   const started = performance.now();
   const status = Deno.stderr.isTerminal();
@@ -304,8 +325,8 @@ export async function main(args: string[]): Promise<number> {
       : await lock!.acquire(options);
   } catch (error) {
     if (stopWaiting.signal.aborted) {
-      if (verbose) say("interrupted while waiting for the lock");
-      return 128 + SIGNAL_NUMBERS.SIGINT;
+      if (verbose) say(`${received} while waiting for the lock`);
+      return 128 + SIGNAL_NUMBERS[received];
     }
     say((error as Error).message);
     return EX_NOINPUT;
@@ -316,7 +337,9 @@ export async function main(args: string[]): Promise<number> {
         Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
       }
     }
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    for (const [signal, listener] of listeners) {
+      Deno.removeSignalListener(signal, listener);
+    }
   }
   const waited = performance.now() - started;
   if (!acquired) {

@@ -241,3 +241,25 @@ Deno.test({
     );
   },
 });
+
+for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+  Deno.test({
+    name:
+      `cli: ${signal} while waiting for the lock exits ${code}, as flock(1)`,
+    ignore: !POSIX,
+  }, async () => {
+    await using dir = await tempDir();
+    const path = `${dir.path}/wait.lock`;
+    await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
+    await holder.waitFor("acquired");
+    for (const args of [[path, "true"], ["-w", "30", path, "true"]]) {
+      const child = spawnCli(args);
+      await sleep(500); // it waits for the lock
+      child.kill(signal);
+      const status = await child.status;
+      await child.stdout.cancel();
+      await child.stderr.cancel();
+      assert.equal(status.code, code, args.join(" "));
+    }
+  });
+}

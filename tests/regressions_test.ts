@@ -1,0 +1,227 @@
+// Regression tests for the defects of the cross-process waiter queue, and
+// the two ways of waiting: in the kernel, or watching the file.
+import assert from "node:assert/strict";
+import { InterProcessLock, readLockOwner } from "../mod.ts";
+import { writeMark } from "../_record.ts";
+import { fixture, run, sleep, tempDir } from "./_helpers.ts";
+
+const HAS_FLOCK = await run("flock", ["--version"]).then(
+  (r) => r.code === 0,
+  () => false,
+);
+
+/** Starts `flock -x path` holding until its stdin closes. */
+async function flockHolder(path: string) {
+  const child = new Deno.Command("flock", {
+    args: ["-x", path, "-c", "echo held; read _ || true"],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read();
+  reader.releaseLock();
+  return {
+    async end() {
+      await child.stdin.close();
+      await child.stdout.cancel();
+      return (await child.status).code;
+    },
+  };
+}
+
+/** Writes a fresh waiting mark of process `pid` into a library lock file. */
+function markWaiting(path: string, pid: number): void {
+  using file = Deno.openSync(path, { read: true, write: true });
+  writeMark(file, { at: Date.now(), pid });
+}
+
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* hold */ }
+}
+
+Deno.test("a mark left by a killed waiter does not keep a waiter with delay 0 or a long maxDelay from a free lock", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/dead.lock`;
+  const holder = new InterProcessLock(path);
+  await holder.acquire();
+  {
+    await using waiter = fixture("hold.ts", [
+      "lock",
+      path,
+      "0",
+      JSON.stringify({ timeout: 20_000 }),
+    ]);
+    await sleep(300); // it tries, fails and marks that it waits
+    waiter.process.kill("SIGKILL");
+    await waiter.process.status;
+  }
+  assert.match(Deno.readTextFileSync(path), /\d+ \d+/);
+  for (const options of [{ delay: 0 }, { delay: 1, maxDelay: 1_000 }]) {
+    await using child = fixture("hold.ts", [
+      "lock",
+      path,
+      "0",
+      JSON.stringify({ ...options, timeout: 5_000 }),
+    ]);
+    await sleep(200);
+    holder.release();
+    assert.match(await child.waitFor("acquired", 5_000), /^acquired/);
+    await child.end();
+    await holder.acquire();
+  }
+  holder.release();
+});
+
+Deno.test("timeout 0 and blocking false right after a release with a waiter marked still try", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/aside.lock`;
+  const lock = new InterProcessLock(path);
+  for (const options of [{ timeout: 0 }, { blocking: false }]) {
+    assert.equal(await lock.acquire(), true);
+    // Another process (pid 1 is alive and not us) says that it waits.
+    markWaiting(path, 1);
+    spin(10); // a streak long enough to step aside at the release
+    lock.release();
+    assert.equal(await lock.acquire(options), true, JSON.stringify(options));
+    lock.release();
+  }
+  // A blocking call steps aside for a moment, then takes it.
+  assert.equal(await lock.acquire({ timeout: 5_000 }), true);
+  lock.release();
+});
+
+Deno.test({
+  name:
+    "readLockOwner names no exited holder once flock(1) holds the lock (released, or killed)",
+  ignore: !HAS_FLOCK,
+  async fn() {
+    await using dir = await tempDir();
+    for (const end of ["release", "SIGKILL"]) {
+      const path = `${dir.path}/owner-${end}.lock`;
+      {
+        await using child = fixture("hold.ts", ["lock", path, "stdin"]);
+        await child.waitFor("acquired");
+        assert.equal(readLockOwner(path)?.pid, child.process.pid);
+        if (end === "release") {
+          await child.end();
+        } else {
+          child.process.kill("SIGKILL");
+          await child.process.status;
+        }
+      }
+      const holder = await flockHolder(path);
+      assert.equal(readLockOwner(path), null, end);
+      assert.equal(await holder.end(), 0);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a lock file rewritten by another tool while processes wait is never written to",
+  ignore: !HAS_FLOCK,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/foreign.lock`;
+    const lock = new InterProcessLock(path);
+    await lock.acquire(); // creates the file with its record block
+    lock.release();
+    const holder = await flockHolder(path);
+    await using kernel = fixture("hold.ts", ["lock", path, "0"]);
+    await using watching = fixture("hold.ts", [
+      "lock",
+      path,
+      "0",
+      JSON.stringify({ timeout: 20_000 }),
+    ]);
+    await sleep(300);
+    // Another tool rewrites the file in place (same inode).
+    const content = "another tool's content\n";
+    using file = Deno.openSync(path, { write: true, truncate: true });
+    file.writeSync(new TextEncoder().encode(content));
+    await sleep(1_500); // the waiters renew their marks every second
+    assert.equal(await holder.end(), 0);
+    await kernel.waitFor("acquired");
+    await watching.waitFor("acquired");
+    await kernel.end();
+    await watching.end();
+    assert.equal(Deno.readTextFileSync(path), content);
+  },
+});
+
+Deno.test("a lock file deleted again and again by another process never makes acquire throw", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/deleted.lock`;
+  const deleter = new Deno.Command("sh", {
+    args: [
+      "-c",
+      'end=$(($(date +%s) + 3)); while [ "$(date +%s)" -lt "$end" ]; do rm -f "$0"; rm -f "$0"; rm -f "$0"; done',
+      path,
+    ],
+  }).spawn();
+  const lock = new InterProcessLock(path);
+  let cycles = 0;
+  const end = performance.now() + 1_500;
+  while (performance.now() < end) {
+    assert.equal(await lock.acquire({ timeout: 5_000 }), true);
+    lock.release();
+    assert.equal(await lock.acquire(), true);
+    lock.release();
+    cycles++;
+  }
+  deleter.kill();
+  await deleter.status;
+  assert.ok(cycles > 10);
+});
+
+Deno.test("without a timeout or a signal a call waits in the kernel; with one it watches and backs off", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/modes.lock`;
+  for (
+    const options of [{}, { timeout: 10_000 }, {
+      signal: new AbortController().signal,
+    }]
+  ) {
+    await using holder = fixture("hold.ts", ["lock", path, "300"]);
+    await holder.waitFor("acquired");
+    const log: string[] = [];
+    const lock = new InterProcessLock(path, {
+      logger: { debug: (...data: unknown[]) => log.push(data.join(" ")) },
+    });
+    assert.equal(await lock.acquire(options), true);
+    lock.release();
+    await holder.end();
+    const inKernel = log.some((l) => l.startsWith("Waiting in the kernel"));
+    const backedOff = log.some((l) => l.startsWith("Waiting up to"));
+    const kernel = Object.keys(options).length === 0;
+    assert.equal(inKernel, kernel, log.join("\n"));
+    assert.equal(backedOff, !kernel, log.join("\n"));
+  }
+});
+
+Deno.test({
+  name:
+    "disposing a lock object during a kernel wait rejects at once and releases the lock when granted",
+  ignore: !HAS_FLOCK,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/dispose.lock`;
+    const holder = await flockHolder(path);
+    const lock = new InterProcessLock(path);
+    const waiting = lock.acquire();
+    await sleep(200);
+    const start = performance.now();
+    lock[Symbol.dispose]();
+    await assert.rejects(waiting, /disposed/);
+    assert.ok(performance.now() - start < 1_000);
+    assert.equal(await holder.end(), 0);
+    // The kernel grants the abandoned wait, which lets the lock go at once.
+    let free = false;
+    for (let i = 0; i < 100 && !free; i++) {
+      free = (await run("flock", ["-n", "-x", path, "true"])).code === 0;
+      if (!free) await sleep(20);
+    }
+    assert.ok(free, "the lock stayed held after the disposed wait");
+  },
+});
