@@ -17,11 +17,18 @@ import type {
   ResolvedAcquireOptions,
   ResolvedLockOptions,
 } from "./_options.ts";
-import { closeLockFile, isSameFile, lockFile, tryLockPath } from "./_file.ts";
 import {
-  atRelease,
+  closeLockFile,
+  lockFile,
+  statIfSameFile,
+  statIfStill,
+  tryLockPath,
+} from "./_file.ts";
+import {
   clearMark,
+  clearOwner,
   type Mark,
+  readMark,
   writeMark,
   writeOwner,
 } from "./_record.ts";
@@ -155,9 +162,8 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
       }`,
     );
     if (!result.locked) return false;
-    if (mark !== undefined) clearMark(file, mark);
+    won(state, file, exclusive, result.info!.size, result.opened, mark);
     mark = undefined;
-    won(state, file, exclusive);
     const held = file;
     file = undefined;
     request.onLocked(held);
@@ -201,6 +207,8 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
   let unwatch: (() => void) | undefined;
   let cannotWatch = false;
   let refresher: ReturnType<typeof setInterval> | undefined;
+  /** The kept file's own info, taken before a wait in the kernel. */
+  let fileInfo: Deno.FileInfo | undefined;
   let acquired = false;
   try {
     let sleepMs = options.delay;
@@ -258,6 +266,7 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
         Deno.unrefTimer(refresher);
       }
       if (inKernel) {
+        fileInfo = file!.statSync();
         logger?.debug(`Waiting in the kernel for the ${kind} lock on "${key}"`);
         waiter.inKernel = true;
         try {
@@ -269,11 +278,13 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
           waiter.inKernel = false;
         }
         const held = file!;
-        if (isSameFile(held, path)) {
-          clearMark(held, mark);
-          mark = undefined;
+        // One stat (the open file's own fstat was taken before the wait):
+        // the fewer calls after a wake-up, the sooner the lock is used.
+        const info = statIfStill(fileInfo!, path);
+        if (info !== undefined) {
           file = undefined;
-          won(state, held, exclusive);
+          won(state, held, exclusive, info.size, false, mark);
+          mark = undefined;
           request.onLocked(held);
           acquired = true;
           break;
@@ -369,14 +380,28 @@ async function waitInKernel(
  */
 export function isHeldFileValid(file: Deno.FsFile, path: string): boolean {
   try {
-    return isSameFile(file, path);
+    return statIfSameFile(file, path) !== undefined;
   } catch {
     return false;
   }
 }
 
-/** Books a lock just taken: the streak, and the owner record. */
-function won(state: KeyState, file: Deno.FsFile, exclusive: boolean): void {
+/** Held files whose owner record this process wrote. */
+const recorded = new WeakSet<Deno.FsFile>();
+
+/**
+ * Books a lock just taken: the streak, and for an exclusive lock the owner
+ * record (`atStart`: the file offset is 0). Empties this call's waiting
+ * mark, if any.
+ */
+function won(
+  state: KeyState,
+  file: Deno.FsFile,
+  exclusive: boolean,
+  size: number,
+  atStart: boolean,
+  mark: Mark | undefined,
+): void {
   const now = performance.now();
   // A streak goes on while this process takes the lock back within a
   // step-aside's time of its last release.
@@ -384,7 +409,11 @@ function won(state: KeyState, file: Deno.FsFile, exclusive: boolean): void {
     state.streakStart = now;
   }
   state.holders++;
-  if (exclusive) writeOwner(file);
+  if (exclusive) {
+    if (writeOwner(file, size, atStart && !mark, mark)) recorded.add(file);
+  } else if (mark !== undefined) {
+    clearMark(file, mark);
+  }
 }
 
 /**
@@ -393,16 +422,18 @@ function won(state: KeyState, file: Deno.FsFile, exclusive: boolean): void {
  * a streak and another process waits, steps aside; else hands the lock to
  * the first waiting call of this process.
  */
-export function releaseFile(
-  key: string,
-  file: Deno.FsFile,
-  exclusive: boolean,
-): void {
+export function releaseFile(key: string, file: Deno.FsFile): void {
   const state = stateOf(key);
   state.holders = Math.max(0, state.holders - 1);
   const now = performance.now();
   const streak = now - state.streakStart >= STREAK_MS;
-  const mark = exclusive || streak ? atRelease(file, exclusive) : null;
+  // Empty the owner record this process wrote (reading the mark on the
+  // way); else read the mark only when the streak is long enough to care.
+  const mark = recorded.delete(file)
+    ? clearOwner(file)
+    : streak
+    ? readMark(file)
+    : null;
   closeLockFile(file);
   state.lastRelease = now;
   if (streak && state.holders === 0) {

@@ -138,21 +138,51 @@ export async function lockFile(
 }
 
 /**
- * Whether `path` still names the file open as `file` (same device and
- * inode): false once it was deleted or replaced.
+ * Checks that `path` still names the file open as `file` (same device and
+ * inode).
  *
+ * @returns The open file's info, or undefined once the file at the path was
+ * deleted or replaced.
  * @throws A `Deno.errors` error naming the path when it cannot be checked.
  */
-export function isSameFile(file: Deno.FsFile, path: string): boolean {
+export function statIfSameFile(
+  file: Deno.FsFile,
+  path: string,
+): Deno.FileInfo | undefined {
   const held = file.statSync();
   let current: Deno.FileInfo;
   try {
     current = Deno.statSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.NotFound) return undefined;
     throw explain(error, path);
   }
-  return held.dev === current.dev && held.ino === current.ino;
+  return held.dev === current.dev && held.ino === current.ino
+    ? held
+    : undefined;
+}
+
+/**
+ * Checks that `path` still names the file whose `fstat` was `held` (it
+ * cannot change while the file is open): one `stat` instead of two.
+ *
+ * @returns The file's info, or undefined once it was deleted or replaced.
+ * @throws A `Deno.errors` error naming the path when it cannot be checked.
+ */
+export function statIfStill(
+  held: Deno.FileInfo,
+  path: string,
+): Deno.FileInfo | undefined {
+  let current: Deno.FileInfo;
+  try {
+    current = Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw explain(error, path);
+  }
+  return held.dev === current.dev && held.ino === current.ino
+    ? current
+    : undefined;
 }
 
 /**
@@ -162,29 +192,39 @@ export function isSameFile(file: Deno.FsFile, path: string): boolean {
  *
  * @param file A file already open for `path` (kept by a waiting call), or
  * undefined to open one.
- * @returns The file, and whether the lock is now held through it. A file
- * that is returned unlocked is the one at the path as of this call.
+ * @returns The file; whether the lock is now held through it; its info when
+ * it was checked (always when locked); whether this call opened it (its
+ * offset is then 0). A file returned unlocked is the one at the path as of
+ * this call.
  * @throws A `Deno.errors` error naming the path; nothing is left open.
  */
 export function tryLockPath(
   path: string,
   exclusive: boolean,
   file: Deno.FsFile | undefined,
-): { file: Deno.FsFile; locked: boolean } {
+): {
+  file: Deno.FsFile;
+  locked: boolean;
+  info?: Deno.FileInfo;
+  opened: boolean;
+} {
   for (let tries = 1;; tries++) {
     const fresh = file === undefined;
     const current = file ?? openLockFile(path);
     let locked: boolean;
-    let same: boolean;
+    let info: Deno.FileInfo | undefined;
     try {
       locked = tryLockFile(current, exclusive);
       // A file opened just now and found busy is the one at the path.
-      same = !locked && fresh ? true : isSameFile(current, path);
+      if (!locked && fresh) return { file: current, locked, opened: true };
+      info = statIfSameFile(current, path);
     } catch (error) {
       closeLockFile(current);
       throw error;
     }
-    if (same) return { file: current, locked };
+    if (info !== undefined) {
+      return { file: current, locked, info, opened: fresh };
+    }
     // Whatever lock was taken there protects nothing.
     closeLockFile(current);
     file = undefined;
@@ -196,12 +236,17 @@ export function tryLockPath(
   }
 }
 
-/** Unlocks and closes, ignoring a handle that is already closed. */
+/**
+ * Closes a lock file, which frees its lock (on Windows it is unlocked first,
+ * since closing frees it only in time). Ignores a handle already closed.
+ */
 export function closeLockFile(file: Deno.FsFile): void {
-  try {
-    file.unlockSync();
-  } catch {
-    // Closing below frees the lock all the same.
+  if (IS_WINDOWS) {
+    try {
+      file.unlockSync();
+    } catch {
+      // Closing below frees the lock all the same.
+    }
   }
   try {
     file.close();

@@ -59,10 +59,25 @@ export function hostname(): string {
 /** `text` space-padded to `size` bytes, ending in a newline. */
 function padded(text: string, size: number): Uint8Array {
   const bytes = new Uint8Array(size).fill(0x20);
-  bytes.set(encoder.encode(text).subarray(0, size - 1));
+  let ascii = true;
+  for (let i = 0; i < text.length && ascii; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7e) ascii = false;
+    else if (i < size - 1) bytes[i] = code;
+  }
+  if (!ascii) {
+    bytes.fill(0x20);
+    bytes.set(encoder.encode(text).subarray(0, size - 1));
+  }
   bytes[size - 1] = 0x0a;
   return bytes;
 }
+
+/** An empty owner record and mark (kept: they never change). */
+const EMPTY_OWNER = padded("", OWNER_SIZE);
+const EMPTY_MARK = padded("", MARK_SIZE);
+/** The head read by readHead (reused: it is parsed at once). */
+const head = new Uint8Array(OWNER_OFFSET);
 
 function readFully(file: Deno.FsFile, bytes: Uint8Array): number {
   let got = 0;
@@ -95,59 +110,112 @@ export function initBlock(file: Deno.FsFile): void {
  * @returns The mark (`null` when there is none), or `undefined` when the
  * file does not start with the magic. Never throws (`undefined`).
  */
-function readHead(file: Deno.FsFile): Mark | null | undefined {
+function readHead(
+  file: Deno.FsFile,
+  atStart = false,
+): Mark | null | undefined {
   try {
-    file.seekSync(0, Deno.SeekMode.Start);
-    const bytes = new Uint8Array(OWNER_OFFSET);
-    if (readFully(file, bytes) < bytes.length) return undefined;
-    for (let i = 0; i < MAGIC_BYTES.length; i++) {
-      if (bytes[i] !== MAGIC_BYTES[i]) return undefined;
-    }
-    const [at, pid] = decoder.decode(bytes.subarray(MARK_OFFSET)).trim()
-      .split(" ").map(Number);
-    return at > 0 && pid > 0 ? { at, pid } : null;
+    if (!atStart) file.seekSync(0, Deno.SeekMode.Start);
+    if (readFully(file, head) < head.length) return undefined;
   } catch {
     return undefined;
   }
+  for (let i = 0; i < MAGIC_BYTES.length; i++) {
+    if (head[i] !== MAGIC_BYTES[i]) return undefined;
+  }
+  // "<at> <pid>": two decimal numbers.
+  const numbers = [0, 0];
+  let which = 0;
+  for (let i = MARK_OFFSET; i < OWNER_OFFSET; i++) {
+    const byte = head[i];
+    if (byte >= 0x30 && byte <= 0x39) {
+      numbers[which] = numbers[which] * 10 + byte - 0x30;
+    } else if (byte === 0x20 && numbers[which] > 0 && which === 0) {
+      which = 1;
+    } else if (byte !== 0x20 && byte !== 0x0a) {
+      return null;
+    }
+  }
+  const [at, pid] = numbers;
+  return at > 0 && pid > 0 ? { at, pid } : null;
 }
+
+/** The start of this process's owner record, up to the time. */
+let ownerPrefix: string | undefined;
 
 /**
  * Writes this process as the exclusive holder of the lock held through
- * `file`, when it carries the block. Never throws: the record is a
+ * `file`, when it carries the block, and empties the waiting mark in the
+ * same write if it is still `mine`.
+ *
+ * @param size The file's size (only a file of the block's size carries it).
+ * @param atStart Whether the file offset is 0 (saves a seek).
+ * @param mine This call's waiting mark, if it wrote one.
+ * @returns Whether the record was written. Never throws: the record is a
  * courtesy, not the lock.
  */
-export function writeOwner(file: Deno.FsFile): void {
-  if (readHead(file) === undefined) return;
-  const text = JSON.stringify({
-    pid: Deno.pid,
-    hostname: hostname(),
-    since: new Date().toISOString(),
-  });
+export function writeOwner(
+  file: Deno.FsFile,
+  size: number,
+  atStart: boolean,
+  mine: Mark | undefined,
+): boolean {
+  if (size !== BLOCK_SIZE) return false;
+  const mark = readHead(file, atStart);
+  if (mark === undefined) return false;
+  ownerPrefix ??= JSON.stringify({ pid: Deno.pid, hostname: hostname() })
+    .slice(0, -1) + ',"since":"';
+  const owner = padded(
+    `${ownerPrefix}${new Date().toISOString()}"}`,
+    OWNER_SIZE,
+  );
   try {
-    writeAll(file, padded(text, OWNER_SIZE));
+    if (isMine(mark, mine)) {
+      // The file offset is at the owner record: go back to the mark.
+      file.seekSync(MARK_OFFSET, Deno.SeekMode.Start);
+      const both = new Uint8Array(MARK_SIZE + OWNER_SIZE);
+      both.set(EMPTY_MARK);
+      both.set(owner, MARK_SIZE);
+      writeAll(file, both);
+    } else {
+      writeAll(file, owner);
+    }
+    return true;
   } catch {
     // A read-only or full file system: the lock itself still holds.
+    return false;
   }
 }
 
+function isMine(mark: Mark | null, mine: Mark | undefined): boolean {
+  return mine !== undefined && mark?.at === mine.at && mark.pid === mine.pid;
+}
+
 /**
- * At a release: empties the owner record (when `owner`) and reads the
- * waiting mark, when the file carries the block. Call while still holding
- * the lock. Never throws.
+ * Empties the owner record that this process wrote, at its release. Call
+ * while still holding the lock. Checks the magic first, and on the way
+ * reads the waiting mark. Never throws.
  *
  * @returns The waiting mark, or null.
  */
-export function atRelease(file: Deno.FsFile, owner: boolean): Mark | null {
+export function clearOwner(file: Deno.FsFile): Mark | null {
   const mark = readHead(file);
   if (mark === undefined) return null;
-  if (owner) {
-    try {
-      writeAll(file, padded("", OWNER_SIZE));
-    } catch {
-      // The record stays; readLockOwner() checks that its process lives.
-    }
+  try {
+    writeAll(file, EMPTY_OWNER);
+  } catch {
+    // The record stays; readLockOwner() checks that its process lives.
   }
   return mark;
+}
+
+/**
+ * Reads the waiting mark of a file that carries the block. Never throws.
+ *
+ * @returns The mark, or null (none, or no block).
+ */
+export function readMark(file: Deno.FsFile): Mark | null {
+  return readHead(file) ?? null;
 }
 
 /**
@@ -173,8 +241,13 @@ export function writeMark(file: Deno.FsFile, mark: Mark | null): void {
  * another waiter). Never throws.
  */
 export function clearMark(file: Deno.FsFile, mine: Mark): void {
-  const mark = readHead(file);
-  if (mark?.at === mine.at && mark.pid === mine.pid) writeMark(file, null);
+  if (!isMine(readHead(file) ?? null, mine)) return;
+  try {
+    file.seekSync(MARK_OFFSET, Deno.SeekMode.Start);
+    writeAll(file, EMPTY_MARK);
+  } catch {
+    // It expires by itself.
+  }
 }
 
 /**

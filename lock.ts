@@ -296,7 +296,7 @@ export class InterProcessLock implements Disposable {
       );
     }
     this.#file = undefined;
-    releaseFile(this.#key, file, true);
+    releaseFile(this.#key, file);
   }
 
   /**

@@ -283,12 +283,11 @@ export class InterProcessReaderWriterLock implements Disposable {
   }
 
   #release(file: Deno.FsFile): void {
-    const exclusive = this.#writer === file;
-    if (exclusive) {
+    if (this.#writer === file) {
       this.#writer = undefined;
     } else {
       this.#readers.splice(this.#readers.indexOf(file), 1);
     }
-    releaseFile(this.#key, file, exclusive);
+    releaseFile(this.#key, file);
   }
 }

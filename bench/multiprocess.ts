@@ -1,24 +1,29 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 /**
- * Multi-process benchmarks: hand-off latency, SIGKILL recovery, contended
- * throughput with the lost-update check, fairness (longest single wait) and
- * the CPU a blocked waiter burns. Every figure for this library stands beside
- * baselines measured in the same run: a raw blocking `FsFile.lock()` waiter
- * and a fasteners-style polling waiter (`tryLockSync`, sleeping 10 ms more
- * per failed try up to 100 ms).
+ * Multi-process benchmarks. Every figure for this library stands beside
+ * baselines measured in the same run: a raw blocking `FsFile.lock()` waiter,
+ * a fasteners-style polling waiter (`tryLockSync`, sleeping 10 ms more per
+ * failed try up to 100 ms) and, for single-process costs, a raw loop that
+ * makes the checks a safe lock must make. This library runs in its two
+ * waiting modes: default options (a wait in the kernel) and a `timeout` on
+ * every call (watching the file, with fasteners' backoff).
  *
- *   deno task bench                     (the full run, about a minute)
- *   deno task bench --quick             (fewer samples)
- *   deno task bench --contended-only    (only the 8-process counter)
- *   deno task bench --cpu-only          (only the blocked waiter's CPU)
- *   deno task bench --kill-only         (only the SIGKILLed holder, 30 rounds)
+ *   deno task bench                   (the whole suite, a few minutes)
+ *   deno task bench --quick           (fewer samples)
+ *   deno task bench --only=NAME       (uncontended, handoff, kill, cpu,
+ *                                      counter or loop)
  *
  * @module
  */
 import { cpuUsage } from "node:process";
-import { InterProcessLock } from "../mod.ts";
+import {
+  InterProcessLock,
+  interprocessLocked,
+  InterProcessReaderWriterLock,
+} from "../mod.ts";
 
-type Kind = "lib" | "raw" | "poll" | "idle";
+/** How a process waits: the library in its two modes, and the baselines. */
+type Kind = "lib" | "libt" | "raw" | "poll" | "idle";
 const OPEN: Deno.OpenOptions = { read: true, write: true, create: true };
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,9 +33,10 @@ const say = (line: string) =>
 
 /** A waiter of the given kind: resolves once the lock is held. */
 async function acquireAs(kind: Kind, path: string): Promise<() => void> {
-  if (kind === "lib") {
+  if (kind === "lib" || kind === "libt") {
     const lock = new InterProcessLock(path);
-    await lock.acquire();
+    const ok = await lock.acquire(kind === "libt" ? { timeout: 600_000 } : {});
+    if (!ok) throw new Error("timed out");
     return () => lock.release();
   }
   const file = Deno.openSync(path, OPEN);
@@ -90,17 +96,15 @@ async function counterWorker(
   n: number,
 ) {
   let longest = 0;
-  // The counter is rewritten in place (read, then write at offset 0): ext4
-  // flushes a file that is truncated and rewritten (writeTextFileSync) on
-  // close, which costs about 0.3 ms and would measure ext4, not the lock.
+  // Rewritten in place: ext4 flushes a truncated and rewritten file on
+  // close (about 0.3 ms), which would measure ext4, not the lock.
   const file = Deno.openSync(counter, { read: true, write: true });
   const bytes = new Uint8Array(COUNTER_WIDTH);
   // Warm up (the first call of any code pays for compiling it), then start
   // with the others: the parent says "go" once every worker is ready.
   for (let i = 0; i < 3; i++) (await acquireAs(kind, `${path}.warm`))();
   say("ready");
-  const lines = linesOf(Deno.stdin.readable);
-  await lines.next();
+  await linesOf(Deno.stdin.readable).next();
   const start = now();
   for (let i = 0; i < n; i++) {
     const t = now();
@@ -117,32 +121,66 @@ async function counterWorker(
   say(JSON.stringify({ longest, elapsed: now() - start }));
 }
 
-/** Waits for a lock that is held for `ms`, then reports its CPU time. */
+/** Waits for a lock held by the parent, then reports its CPU time. */
 async function cpuWorker(kind: Kind, path: string) {
-  // Warm up: the first call of any code pays for compiling it, so wait a
-  // little for a held lock (and so run the waiting code) a few times.
+  // Warm up: run the waiting code a few times on a lock held for 30 ms.
   for (let i = 0; i < 3; i++) {
     const first = await acquireAs(kind, `${path}.warm`);
-    const second = acquireAs(kind, `${path}.warm`);
+    const second = acquireAs(kind === "idle" ? "raw" : kind, `${path}.warm`);
     await sleep(30);
     first();
     (await second)();
   }
-  // V8 keeps compiling and collecting for a while after start-up: let that
-  // settle, or the idle baseline alone reads about 5 ms instead of about 1.
+  // V8 keeps compiling and collecting for a while after start-up.
   await sleep(1000);
   say("ready");
   const before = cpuUsage();
   if (kind === "idle") {
     await sleep(2000);
-    const used = cpuUsage(before);
-    say(String((used.user + used.system) / 1000));
-    return;
+  } else {
+    (await acquireAs(kind, path))();
   }
-  const release = await acquireAs(kind, path);
   const used = cpuUsage(before);
-  release();
   say(String((used.user + used.system) / 1000));
+}
+
+/** Loops on a lock in one of the busy patterns until stdin closes. */
+async function loopWorker(pattern: string, path: string) {
+  let running = true;
+  (async () => {
+    for await (const _ of Deno.stdin.readable) { /* drain */ }
+    running = false;
+  })();
+  let loops = 0;
+  const work = () => {
+    loops++;
+    const spin = performance.now() + 1;
+    while (performance.now() < spin) { /* about 1 ms under the lock */ }
+  };
+  const lock = new InterProcessLock(path);
+  const rw = new InterProcessReaderWriterLock(path);
+  const locked = interprocessLocked(path)(work);
+  const task = async () => {
+    while (running) {
+      if (pattern === "decorator") {
+        await locked();
+      } else if (pattern === "write") {
+        await rw.acquireWriteLock();
+        work();
+        rw.releaseWriteLock();
+      } else {
+        await lock.acquire();
+        work();
+        lock.release();
+        // "same-job" leaves the job only every 500 loops, to see stdin.
+        if (pattern === "await" || loops % 500 === 0) await sleep(0);
+      }
+    }
+  };
+  say("looping");
+  const tasks = pattern === "same-job" || pattern === "await" ? 1 : 2;
+  await Promise.all(Array.from({ length: tasks }, task));
+  Deno.exit(0);
 }
 
 // ----------------------------------------------------------------- parent
@@ -182,64 +220,67 @@ function percentile(values: number[], p: number): number {
     Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
   ];
 }
+const median = (values: number[]) => percentile(values, 50);
 
 const fmt = (ms: number) =>
   ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
 
-async function uncontended(dir: string, seconds: number) {
-  const rawPath = `${dir}/raw.lock`;
-  const lock = new InterProcessLock(`${dir}/lib.lock`);
-  const rates = {
-    raw: [] as number[],
-    checked: [] as number[],
-    lib: [] as number[],
-  };
-  // Interleave short rounds so that both see the same machine.
-  for (let round = 0; round < 6; round++) {
-    let n = 0;
-    let t = performance.now();
-    while (performance.now() - t < (seconds * 1000) / 6) {
-      for (let i = 0; i < 100; i++) {
-        const f = Deno.openSync(rawPath, OPEN);
-        f.tryLockSync(true);
-        f.unlockSync();
-        f.close();
-      }
-      n += 100;
-    }
-    rates.raw.push(n / ((performance.now() - t) / 1000));
-    n = 0;
-    t = performance.now();
-    while (performance.now() - t < (seconds * 1000) / 6) {
-      for (let i = 0; i < 100; i++) {
-        const f = Deno.openSync(rawPath, OPEN);
-        f.tryLockSync(true);
-        const a = f.statSync();
-        const b = Deno.statSync(rawPath);
-        if (a.ino !== b.ino) throw new Error("replaced");
-        f.unlockSync();
-        f.close();
-      }
-      n += 100;
-    }
-    rates.checked.push(n / ((performance.now() - t) / 1000));
-    n = 0;
-    t = performance.now();
-    while (performance.now() - t < (seconds * 1000) / 6) {
-      for (let i = 0; i < 100; i++) {
-        await lock.acquire();
-        lock.release();
-      }
-      n += 100;
-    }
-    rates.lib.push(n / ((performance.now() - t) / 1000));
+/** Cycles per second of `cycle`, each with an await as real code has. */
+async function rate(cycle: () => Promise<void>, ms: number): Promise<number> {
+  let n = 0;
+  const t = performance.now();
+  while (performance.now() - t < ms) {
+    for (let i = 0; i < 100; i++) await cycle();
+    n += 100;
   }
-  const median = (v: number[]) => percentile(v, 50);
-  return {
-    raw: median(rates.raw),
-    checked: median(rates.checked),
-    lib: median(rates.lib),
+  return n / ((performance.now() - t) / 1000);
+}
+
+async function uncontended(dir: string, seconds: number) {
+  const raw = `${dir}/raw.lock`;
+  const foreign = `${dir}/foreign.lock`;
+  Deno.writeTextFileSync(raw, "");
+  Deno.writeTextFileSync(foreign, "");
+  const own = `${dir}/own.lock`;
+  const foreignLock = new InterProcessLock(foreign);
+  const ownLock = new InterProcessLock(own);
+  const loops: Record<string, () => Promise<void>> = {
+    plain: async () => {
+      const f = Deno.openSync(raw, OPEN);
+      f.tryLockSync(true);
+      await null;
+      f.unlockSync();
+      f.close();
+    },
+    checked: async () => {
+      const f = Deno.openSync(raw, OPEN);
+      f.tryLockSync(true);
+      if (f.statSync().ino !== Deno.statSync(raw).ino) throw new Error("x");
+      await null;
+      f.unlockSync();
+      f.close();
+    },
+    foreign: async () => {
+      await foreignLock.acquire();
+      await null;
+      foreignLock.release();
+    },
+    own: async () => {
+      await ownLock.acquire();
+      await null;
+      ownLock.release();
+    },
   };
+  const rates: Record<string, number[]> = {};
+  // Interleave short rounds so that every loop sees the same machine.
+  for (let round = 0; round < 6; round++) {
+    for (const [name, cycle] of Object.entries(loops)) {
+      (rates[name] ??= []).push(await rate(cycle, (seconds * 1000) / 24));
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(rates).map(([name, values]) => [name, median(values)]),
+  );
 }
 
 async function handoff(kind: Kind, dir: string, samples: number) {
@@ -291,14 +332,12 @@ async function sigkill(kind: Kind, dir: string, rounds: number) {
 
 async function contended(
   kind: Kind,
-  dir: string,
+  path: string,
   processes: number,
   n: number,
 ) {
-  const path = `${dir}/count-${kind}-${processes}.lock`;
-  const counter = `${dir}/count-${kind}-${processes}`;
+  const counter = `${path}.counter`;
   Deno.writeFileSync(counter, counterBytes(0));
-  const start = now();
   const children = Array.from(
     { length: processes },
     () => spawn(["--worker", "counter", kind, path, counter, String(n)]),
@@ -314,222 +353,209 @@ async function contended(
     lines.map(async (l) => JSON.parse(await l.next())),
   );
   await Promise.all(children.map((c) => c.status));
-  const elapsed = now() - start;
   const final = Number(Deno.readTextFileSync(counter));
   const work = Math.max(...reports.map((r) => r.elapsed));
   return {
     perSecond: (processes * n) / (work / 1000),
     lost: processes * n - final,
     longest: Math.max(...reports.map((r) => r.longest)),
-    elapsed,
   };
 }
 
-/**
- * The CPU time of a waiter of `kind` while the lock is held for 2 s, by a
- * raw holder (`tryLockSync` on a plain file), or by this library.
- */
-async function cpu(kind: Kind, dir: string, holder: "raw" | "lib" = "raw") {
-  const path = `${dir}/cpu-${kind}-${holder}.lock`;
-  let release: () => void;
-  if (holder === "lib") {
-    const lock = new InterProcessLock(path);
-    await lock.acquire();
-    release = () => lock.release();
-  } else {
-    const file = Deno.openSync(path, OPEN);
-    file.tryLockSync(true);
-    release = () => {
-      file.unlockSync();
-      file.close();
-    };
-  }
-  const child = spawn(["--worker", "cpu", kind, path]);
-  child.stdin.close();
-  const lines = new Lines(child.stdout);
-  await lines.next(); // "ready"
+/** The CPU times of `waiters` processes waiting 2 s for a held lock. */
+async function cpu(kind: Kind, dir: string, waiters: number) {
+  const path = `${dir}/cpu-${kind}-${waiters}.lock`;
+  const lock = new InterProcessLock(path);
+  await lock.acquire();
+  const children = Array.from(
+    { length: waiters },
+    () => spawn(["--worker", "cpu", kind, path]),
+  );
+  for (const child of children) await child.stdin.close();
+  const lines = children.map((c) => new Lines(c.stdout));
+  await Promise.all(lines.map((l) => l.next())); // "ready"
   await sleep(2000);
-  release();
-  const used = Number(await lines.next());
-  await child.status;
+  lock.release();
+  const used = await Promise.all(
+    lines.map(async (l) => Number(await l.next())),
+  );
+  await Promise.all(children.map((c) => c.status));
   return used;
 }
 
-/** CPU that Deno spends to deliver one watch event to a watching process. */
-async function watchCost(dir: string, events: number) {
-  const path = `${dir}/events.lock`;
-  Deno.writeTextFileSync(path, "");
-  const child = spawn(["--worker", "watch", path, String(events)]);
-  child.stdin.close();
-  const lines = new Lines(child.stdout);
-  await lines.next(); // "ready"
-  for (let i = 0; i < events; i++) {
-    Deno.openSync(path, { write: true }).close();
-    await sleep(1);
+/**
+ * The longest of `rounds` waits of a `kind` waiter for a lock that another
+ * process loops on in `pattern`.
+ */
+async function busyLoop(
+  kind: Kind,
+  pattern: string,
+  path: string,
+  rounds: number,
+) {
+  const looper = spawn(["--worker", "loop", pattern, path]);
+  await new Lines(looper.stdout).next(); // "looping"
+  await sleep(100);
+  let longest = 0;
+  for (let i = 0; i < rounds; i++) {
+    const t = now();
+    const release = await acquireAs(kind, path);
+    longest = Math.max(longest, now() - t);
+    release();
+    await sleep(20 + Math.random() * 20);
   }
-  const perEvent = Number(await lines.next());
-  await child.status;
-  return perEvent;
+  await looper.stdin.close();
+  await looper.status;
+  return longest;
 }
 
 async function main() {
   const quick = Deno.args.includes("--quick");
+  const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7);
+  const part = (name: string) => only === undefined || only === name;
   const dir = await Deno.makeTempDir({ prefix: "process-lock-bench-" });
-  const kinds: Kind[] = ["lib", "raw", "poll"];
-  const label = {
-    lib: "@locks/process-lock, default options",
-    raw: "raw blocking FsFile.lock() waiter",
-    poll: "fasteners-style polling (10-100 ms)",
+  const kinds: Kind[] = ["lib", "libt", "raw", "poll"];
+  const label: Record<Kind, string> = {
+    lib: "@locks/process-lock, default options (kernel wait)",
+    libt: "@locks/process-lock, with a timeout (watch + backoff)",
+    raw: "baseline: raw blocking FsFile.lock() waiter",
+    poll: "baseline: fasteners-style polling (10-100 ms)",
     idle: "baseline: a process sleeping 2 s, no lock",
   };
-  const out: string[] = [];
-  const print = (line = "") => {
-    out.push(line);
-    console.log(line);
-  };
+  const print = (line = "") => console.log(line);
 
-  if (Deno.args.includes("--cpu-only")) {
-    for (const kind of [...kinds, "idle"] as Kind[]) {
-      console.log(kind, fmt(await cpu(kind, dir)));
-      if (kind === "lib") {
-        console.log("lib, lib holder", fmt(await cpu(kind, dir, "lib")));
+  if (part("uncontended")) {
+    const u = await uncontended(dir, quick ? 3 : 12);
+    print("## Uncontended acquire + await + release, one process");
+    print();
+    print("| loop | per second | vs raw checking loop |");
+    print("| --- | ---: | ---: |");
+    const row = (name: string, value: number) =>
+      print(
+        `| ${name} | ${value.toFixed(0)} | ${
+          (value / u.checked).toFixed(2)
+        }x |`,
+      );
+    row("raw: openSync + tryLockSync + unlockSync + close", u.plain);
+    row(
+      "baseline: raw checking loop (+ fstat + stat after locking)",
+      u.checked,
+    );
+    row("InterProcessLock on a file made by another tool", u.foreign);
+    row("InterProcessLock on a file it created (owner record)", u.own);
+    print();
+  }
+
+  if (part("handoff")) {
+    const samples = quick ? 40 : 200;
+    print(
+      `## Cross-process hand-off (holder releases, waiter holds), ${samples} samples`,
+    );
+    print();
+    print("| waiter | p50 | vs raw | p99 | max |");
+    print("| --- | ---: | ---: | ---: | ---: |");
+    const results: Partial<Record<Kind, { p50: number }>> = {};
+    for (const kind of ["raw", "lib", "libt", "poll"] as Kind[]) {
+      const h = await handoff(
+        kind,
+        dir,
+        kind === "poll" ? Math.min(samples, 60) : samples,
+      );
+      results[kind] = h;
+      print(
+        `| ${label[kind]} | ${fmt(h.p50)} | ${
+          (h.p50 / results.raw!.p50).toFixed(2)
+        }x | ${fmt(h.p99)} | ${fmt(h.max)} |`,
+      );
+    }
+    print();
+  }
+
+  if (part("kill")) {
+    const rounds = quick ? 5 : 20;
+    print(
+      `## Holder killed with SIGKILL: until a waiter holds the lock, ${rounds} rounds`,
+    );
+    print();
+    print("| waiter | p50 | max |");
+    print("| --- | ---: | ---: |");
+    for (const kind of ["raw", "lib", "libt", "poll"] as Kind[]) {
+      const k = await sigkill(kind, dir, rounds);
+      print(`| ${label[kind]} | ${fmt(k.p50)} | ${fmt(k.max)} |`);
+    }
+    print();
+  }
+
+  if (part("cpu")) {
+    print(
+      "## CPU burnt while waiting 2 s for a lock held by another process (after a warm-up)",
+    );
+    print();
+    print(
+      "| waiter | 1 waiter | 8 waiters: quietest | 8 waiters: busiest |",
+    );
+    print("| --- | ---: | ---: | ---: |");
+    for (const kind of ["raw", "lib", "libt", "poll", "idle"] as Kind[]) {
+      const [one] = await cpu(kind, dir, 1);
+      const eight = kind === "idle" ? [] : await cpu(kind, dir, 8);
+      print(
+        `| ${label[kind]} | ${fmt(one)} | ${
+          eight.length ? fmt(Math.min(...eight)) : "-"
+        } | ${eight.length ? fmt(Math.max(...eight)) : "-"} |`,
+      );
+    }
+    print();
+  }
+
+  if (part("counter")) {
+    const n = quick ? 200 : 500;
+    print(
+      `## Contended counter: 8 processes x ${n} locked increments of one file`,
+    );
+    print();
+    print(
+      "| lock file | waiter | increments/s | lost updates | longest single wait |",
+    );
+    print("| --- | --- | ---: | ---: | ---: |");
+    for (const made of ["created by the library", "made by another tool"]) {
+      for (const kind of kinds) {
+        if (made !== "created by the library" && !kind.startsWith("lib")) {
+          continue; // the baselines never read the file
+        }
+        const path = `${dir}/count-${kind}-${made.length}.lock`;
+        if (made === "made by another tool") Deno.writeTextFileSync(path, "");
+        const c = await contended(kind, path, 8, n);
+        print(
+          `| ${kind.startsWith("lib") ? made : "-"} | ${label[kind]} | ${
+            c.perSecond.toFixed(0)
+          } | ${c.lost} | ${fmt(c.longest)} |`,
+        );
       }
     }
-    return;
+    print();
   }
-  if (Deno.args.includes("--kill-only")) {
-    for (const kind of kinds) {
-      const k = await sigkill(kind, dir, quick ? 10 : 30);
-      console.log(kind, "p50", fmt(k.p50), "max", fmt(k.max));
-    }
-    return;
-  }
-  if (Deno.args.includes("--contended-only")) {
-    for (const kind of kinds) {
-      const c = await contended(kind, dir, 8, quick ? 200 : 500);
-      console.log(
-        kind,
-        c.perSecond.toFixed(0),
-        "/s, lost",
-        c.lost,
-        ", longest wait",
-        fmt(c.longest),
-      );
-    }
-    return;
-  }
-  const u = await uncontended(dir, quick ? 1.5 : 6);
-  print("## Uncontended acquire+release, one process");
-  print();
-  print("| loop | per second | vs raw |");
-  print("| --- | ---: | ---: |");
-  print(
-    `| raw openSync + tryLockSync + unlockSync + close | ${
-      u.raw.toFixed(0)
-    } | 1.00x |`,
-  );
-  print(
-    `| raw, plus the unlink check (fstat + stat after locking) | ${
-      u.checked.toFixed(0)
-    } | ${(u.checked / u.raw).toFixed(2)}x |`,
-  );
-  print(
-    `| InterProcessLock: await acquire() + release() | ${u.lib.toFixed(0)} | ${
-      (u.lib / u.raw).toFixed(2)
-    }x |`,
-  );
-  print();
 
-  const samples = quick ? 40 : 200;
-  print(
-    `## Cross-process hand-off (holder releases, waiter holds), ${samples} samples`,
-  );
-  print();
-  print("| waiter | p50 | p99 | max |");
-  print("| --- | ---: | ---: | ---: |");
-  for (const kind of kinds) {
-    const h = await handoff(
-      kind,
-      dir,
-      kind === "poll" ? Math.min(samples, 60) : samples,
+  if (part("loop")) {
+    const rounds = quick ? 5 : 15;
+    print(
+      `## A waiting process against a process that loops on the lock (holds ~1 ms, takes it again at once), longest of ${rounds} waits`,
     );
-    print(`| ${label[kind]} | ${fmt(h.p50)} | ${fmt(h.p99)} | ${fmt(h.max)} |`);
-  }
-  print();
-
-  const rounds = quick ? 3 : 10;
-  print(
-    `## Holder killed with SIGKILL: until a waiter holds the lock, ${rounds} rounds`,
-  );
-  print();
-  print("| waiter | p50 | max |");
-  print("| --- | ---: | ---: |");
-  for (const kind of kinds) {
-    const k = await sigkill(kind, dir, rounds);
-    print(`| ${label[kind]} | ${fmt(k.p50)} | ${fmt(k.max)} |`);
-  }
-  print();
-
-  const n = quick ? 200 : 500;
-  print(
-    `## Contended counter: N processes x ${n} locked increments of one file`,
-  );
-  print();
-  print(
-    "| processes | waiter | increments/s | lost updates | longest single wait |",
-  );
-  print("| ---: | --- | ---: | ---: | ---: |");
-  for (const processes of [2, 8]) {
-    for (const kind of kinds) {
-      const c = await contended(kind, dir, processes, n);
-      print(
-        `| ${processes} | ${label[kind]} | ${
-          c.perSecond.toFixed(0)
-        } | ${c.lost} | ${fmt(c.longest)} |`,
-      );
+    print();
+    print(
+      `| the loop | ${label.lib} | ${label.libt} | ${label.raw} |`,
+    );
+    print("| --- | ---: | ---: | ---: |");
+    for (
+      const pattern of ["same-job", "await", "tasks", "decorator", "write"]
+    ) {
+      const cells: string[] = [];
+      for (const kind of ["lib", "libt", "raw"] as Kind[]) {
+        const path = `${dir}/loop-${pattern}-${kind}.lock`;
+        cells.push(fmt(await busyLoop(kind, pattern, path, rounds)));
+      }
+      print(`| ${pattern} | ${cells.join(" | ")} |`);
     }
-  }
-  // The ceiling: one process doing all the increments alone, nobody to hand
-  // the lock to. No locking scheme gets 8 processes past it.
-  const alone = await contended("raw", dir, 1, 8 * n);
-  print(
-    `| 1 | ceiling: one process alone, ${8 * n} increments (raw lock) | ${
-      alone.perSecond.toFixed(0)
-    } | ${alone.lost} | - |`,
-  );
-  print();
-
-  const events = quick ? 300 : 1000;
-  print(`## The cost of a file-system event, ${events} events`);
-  print();
-  print("| what | CPU per event |");
-  print("| --- | ---: |");
-  print(
-    `| a process that only watches the lock file (Deno.watchFs), per close event delivered | ${
-      fmt(await watchCost(dir, events))
-    } |`,
-  );
-  print();
-
-  print("## CPU time burnt by a waiter blocked for 2 s (after a warm-up)");
-  print();
-  print("| waiter | CPU time |");
-  print("| --- | ---: |");
-  for (const kind of [...kinds, "idle"] as Kind[]) {
-    if (kind === "lib") {
-      print(
-        `| ${label[kind]}, holder of this library | ${
-          fmt(await cpu(kind, dir, "lib"))
-        } |`,
-      );
-      print(
-        `| ${label[kind]}, raw holder (tryLockSync on a plain file) | ${
-          fmt(await cpu(kind, dir))
-        } |`,
-      );
-      continue;
-    }
-    print(`| ${label[kind]} | ${fmt(await cpu(kind, dir))} |`);
+    print();
   }
   await Deno.remove(dir, { recursive: true });
 }
@@ -540,16 +566,8 @@ if (Deno.args[0] === "--worker") {
   else if (role === "counter") {
     await counterWorker(rest[0] as Kind, rest[1], rest[2], Number(rest[3]));
   } else if (role === "cpu") await cpuWorker(rest[0] as Kind, rest[1]);
-  else if (role === "watch") {
-    const watcher = Deno.watchFs(rest[0], { recursive: false });
-    const expected = Number(rest[1]);
-    const before = cpuUsage();
-    say("ready");
-    let seen = 0;
-    for await (const _ of watcher) if (++seen >= expected) break;
-    const used = cpuUsage(before);
-    say(String((used.user + used.system) / 1000 / seen));
-  } else if (role === "hold") {
+  else if (role === "loop") await loopWorker(rest[0], rest[1]);
+  else if (role === "hold") {
     const file = Deno.openSync(rest[0], OPEN);
     file.lockSync(true);
     say("held");
