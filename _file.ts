@@ -92,6 +92,7 @@ function openOnce(path: string): Deno.FsFile | undefined {
   }
   try {
     initBlock(created);
+    created.seekSync(0, Deno.SeekMode.Start);
   } catch {
     // A full file system: the file works as a lock without the block.
   }
