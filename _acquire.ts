@@ -39,9 +39,14 @@ const STREAK_MS = 5;
 /** How long (ms) a process that steps aside leaves the lock to others. */
 const STEP_ASIDE_MS = 2;
 /** How often (ms) a waiting process renews its waiting mark. */
-const MARK_REFRESH_MS = 1_000;
+const MARK_REFRESH_MS = 2_000;
 /** How long (ms) a waiting mark counts after it was written. */
-const MARK_TTL_MS = 2_500;
+const MARK_TTL_MS = 5_000;
+/**
+ * How often (ms) a waiting call checks, at a failed try, that its open file
+ * is still the one at the path (and at once after a change event).
+ */
+const RECHECK_MS = 1_000;
 /** The shortest pause between two tries, so `delay: 0` never spins. */
 const MIN_SLEEP = 1;
 
@@ -145,12 +150,19 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
   let file: Deno.FsFile | undefined;
   /** This call's waiting mark, once it waits on another process. */
   let mark: Mark | undefined;
+  /** When the kept file was last seen at the path; set on a change event. */
+  let checkedAt = 0;
+  let changed = false;
   let attempts = 0;
   const attempt = (): boolean => {
     attempts++;
     let result;
     try {
-      result = tryLockPath(path, exclusive, file);
+      const now = performance.now();
+      const recheck = changed || now - checkedAt >= RECHECK_MS;
+      result = tryLockPath(path, exclusive, file, recheck);
+      if (recheck || result.opened) checkedAt = now;
+      changed = false;
     } catch (error) {
       file = undefined;
       throw error;
@@ -172,10 +184,12 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
 
   // One try at once: always for a non-blocking call, else unless calls of
   // this process wait already (they go first) or it steps aside.
+  // Whether the loop's first turn may skip its try (one was just made).
+  let tried = false;
   try {
-    const mayTry = !blocking || timeout === 0 ||
+    tried = !blocking || timeout === 0 ||
       (state.queue.length === 0 && performance.now() >= state.asideUntil);
-    if (mayTry && attempt()) return true;
+    if (tried && attempt()) return true;
     if (!blocking || timeout === 0) {
       if (file !== undefined) closeLockFile(file);
       return false;
@@ -245,10 +259,11 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
         );
         continue;
       }
-      if (attempt()) {
+      if (!tried && attempt()) {
         acquired = true;
         break;
       }
+      tried = false;
       if (state.holders > 0) {
         // Held in this process: its release hands the lock on.
         await sleepUntilWoken(waiter, remaining);
@@ -311,7 +326,9 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
       if (reason === "timer") {
         sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
       } else if (reason === "change") {
-        // The watcher may follow a file that left the path: watch anew.
+        // The file may have left the path: check it at the next try, and
+        // watch anew (the watcher follows the old file).
+        changed = true;
         unwatch?.();
         unwatch = undefined;
       }

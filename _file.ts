@@ -193,6 +193,8 @@ export function statIfStill(
  *
  * @param file A file already open for `path` (kept by a waiting call), or
  * undefined to open one.
+ * @param recheck Whether a kept file found busy is checked to be still the
+ * one at the path (when it is not, the new file is tried).
  * @returns The file; whether the lock is now held through it; its info when
  * it was checked (always when locked); whether this call opened it (its
  * offset is then 0). A file returned unlocked is the one at the path as of
@@ -203,6 +205,7 @@ export function tryLockPath(
   path: string,
   exclusive: boolean,
   file: Deno.FsFile | undefined,
+  recheck = true,
 ): {
   file: Deno.FsFile;
   locked: boolean;
@@ -216,8 +219,11 @@ export function tryLockPath(
     let info: Deno.FileInfo | undefined;
     try {
       locked = tryLockFile(current, exclusive);
-      // A file opened just now and found busy is the one at the path.
-      if (!locked && fresh) return { file: current, locked, opened: true };
+      // A file opened just now and found busy is the one at the path; a
+      // kept one is checked only when asked to.
+      if (!locked && (fresh || !recheck)) {
+        return { file: current, locked, opened: fresh };
+      }
       info = statIfSameFile(current, path);
     } catch (error) {
       closeLockFile(current);
