@@ -25,6 +25,7 @@ import {
   tryLockPath,
 } from "./_file.ts";
 import {
+  BLOCK_SIZE,
   clearMark,
   clearOwner,
   type Mark,
@@ -271,8 +272,10 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
       }
       // Held by another process: say that this one waits, and keep saying so.
       if (mark === undefined) {
+        fileInfo = file!.statSync();
         mark = { at: Date.now(), pid: Deno.pid };
-        writeMark(file!, mark);
+        // Only a file of the block's size can carry the mark.
+        if (fileInfo.size === BLOCK_SIZE) writeMark(file!, mark);
         refresher ??= setInterval(() => {
           if (file === undefined || mark === undefined) return;
           mark = { at: Date.now(), pid: Deno.pid };
@@ -281,7 +284,6 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
         Deno.unrefTimer(refresher);
       }
       if (inKernel) {
-        fileInfo = file!.statSync();
         logger?.debug(`Waiting in the kernel for the ${kind} lock on "${key}"`);
         waiter.inKernel = true;
         try {

@@ -224,9 +224,14 @@ export function readMark(file: Deno.FsFile): Mark | null {
  * same kind of value, so a lost race costs nothing. Never throws.
  */
 export function writeMark(file: Deno.FsFile, mark: Mark | null): void {
-  if (readHead(file) === undefined) return;
   try {
-    file.seekSync(MARK_OFFSET, Deno.SeekMode.Start);
+    // Check the magic; the offset is then at the mark.
+    file.seekSync(0, Deno.SeekMode.Start);
+    const magic = head.subarray(0, MARK_OFFSET);
+    if (readFully(file, magic) < MARK_OFFSET) return;
+    for (let i = 0; i < MARK_OFFSET; i++) {
+      if (magic[i] !== MAGIC_BYTES[i]) return;
+    }
     writeAll(
       file,
       padded(mark === null ? "" : `${mark.at} ${mark.pid}`, MARK_SIZE),
