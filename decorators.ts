@@ -28,6 +28,7 @@ import {
   LockTimeoutError,
 } from "./lock.ts";
 import { InterProcessReaderWriterLock } from "./rwlock.ts";
+import { lockedDecorator } from "./_decorate.ts";
 import {
   resolveAcquireOptions,
   resolveLockOptions,
@@ -97,31 +98,26 @@ function makeDecorator(
     timeout: options?.timeout,
     signal: options?.signal,
   };
-  const timeoutError = () =>
-    new LockTimeoutError(lockPath, acquireOptions.timeout ?? 0);
-
-  return <This, Args extends unknown[], R>(
-    fn: (this: This, ...args: Args) => R,
-  ) => {
-    if (typeof fn !== "function") {
-      throw new TypeError(
-        `A locked decorator wraps a function, got ${typeof fn}`,
-      );
-    }
-    return async function (this: This, ...args: Args): Promise<Awaited<R>> {
+  return lockedDecorator(
+    async () => {
       if (kind === "exclusive") {
-        using lock = new InterProcessLock(lockPath, lockOptions);
-        if (!(await lock.acquire(acquireOptions))) throw timeoutError();
-        return await fn.apply(this, args);
+        const lock = new InterProcessLock(lockPath, lockOptions);
+        return (await lock.acquire(acquireOptions))
+          ? () => lock.release()
+          : undefined;
       }
-      using rw = new InterProcessReaderWriterLock(lockPath, lockOptions);
-      const acquired = kind === "read"
-        ? await rw.acquireReadLock(acquireOptions)
-        : await rw.acquireWriteLock(acquireOptions);
-      if (!acquired) throw timeoutError();
-      return await fn.apply(this, args);
-    };
-  };
+      const rw = new InterProcessReaderWriterLock(lockPath, lockOptions);
+      if (kind === "read") {
+        return (await rw.acquireReadLock(acquireOptions))
+          ? () => rw.releaseReadLock()
+          : undefined;
+      }
+      return (await rw.acquireWriteLock(acquireOptions))
+        ? () => rw.releaseWriteLock()
+        : undefined;
+    },
+    () => new LockTimeoutError(lockPath, acquireOptions.timeout ?? 0),
+  );
 }
 
 /**

@@ -1,0 +1,1021 @@
+// Copyright 2026 the @locks/process-lock authors. MIT license.
+// This module is browser incompatible.
+
+/**
+ * The same locks across machines: {@linkcode PostgresLock},
+ * {@linkcode PostgresReaderWriterLock} and the decorators
+ * {@linkcode postgresLocked}, {@linkcode postgresReadLocked} and
+ * {@linkcode postgresWriteLocked}, on PostgreSQL's session-level advisory
+ * locks. The server frees a lock when the session that holds it ends (crash,
+ * kill, network loss), a waiter waits in the server and is woken at once,
+ * and shared and exclusive modes map onto the reader-writer lock.
+ *
+ * - Every hold lives on a session of its own: with `url`, a connection that
+ *   the lock opens for the acquisition and closes at the release; with
+ *   `sql`, a connection reserved from your client's pool and given back.
+ * - Waiting happens in the server (`pg_advisory_lock`); `timeout` becomes
+ *   `lock_timeout`; `signal` cancels the query and then closes the session
+ *   (or, on your client's connection, unlocks whatever a racing grant
+ *   took), so an aborted call never leaves a lock held.
+ * - While a lock is held exclusively, {@linkcode PostgresLock.prototype.token}
+ *   is a fencing token: larger than the token of every earlier holder of the
+ *   name, on every client. It is `pg_current_xact_id()` taken right after
+ *   the grant: no schema needed, but each exclusive acquisition uses up a
+ *   transaction id, and it fails on a read-only standby.
+ * - A lock name maps to the 64-bit key of {@linkcode postgresLockKey}: the
+ *   first 8 bytes of the SHA-256 of the name's UTF-8 bytes, as a signed
+ *   big-endian integer. In SQL:
+ *   `('x' || left(encode(sha256(convert_to(name, 'UTF8')), 'hex'), 16))::bit(64)::bigint`.
+ *   A held lock shows in `pg_locks` as `locktype = 'advisory'` with
+ *   `classid = key >> 32` and `objid = key & 0xffffffff` (as oid) and
+ *   `objsubid = 1`.
+ * - Sessions set `client_connection_check_interval` (1 s), so that a waiter
+ *   whose process died leaves the server's queue, and TCP keepalives
+ *   (`tcp_keepalives_idle`, `_interval`, `_count`), so that the server frees
+ *   the locks of a host that vanished within idle + interval x count
+ *   (default 10 + 5 x 3 = 25 s; see {@linkcode PostgresLockOptions}).
+ * - PgBouncer in transaction pooling mode cannot carry these locks: a
+ *   session lock needs the same server session from acquire to release.
+ *
+ * Permissions: `--allow-net` for the server, `--allow-env` when the URL
+ * comes from `DATABASE_URL` or `PG*` variables (also read by the client).
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { PostgresLock } from "@locks/process-lock/postgres";
+ *
+ * await using lock = new PostgresLock("nightly-backup", {
+ *   url: "postgres://app@db/app",
+ * });
+ * if (await lock.acquire({ timeout: 5_000 })) {
+ *   try {
+ *     console.log("fencing token", lock.token);
+ *   } finally {
+ *     await lock.release();
+ *   }
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import postgres from "postgres";
+import { createHash } from "node:crypto";
+import { lockedDecorator } from "./_decorate.ts";
+import { describe, resolveAcquireOptions } from "./_options.ts";
+import type { LockedDecorator } from "./decorators.ts";
+import { type AcquireOptions, LockTimeoutError } from "./lock.ts";
+
+/**
+ * One server session, as a `postgres` client's reserved connection gives
+ * it: simple queries, and giving the connection back.
+ *
+ * @example A reserved connection of the `postgres` client
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import type { PostgresSession } from "@locks/process-lock/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const session: PostgresSession = await sql.reserve();
+ * session.release();
+ * ```
+ */
+export interface PostgresSession {
+  /**
+   * Runs a query in the simple protocol (several statements allowed).
+   *
+   * @param query The SQL text.
+   * @returns The rows, as a promise that can be cancelled.
+   */
+  unsafe(
+    query: string,
+  ): Promise<ArrayLike<Record<string, unknown>>> & { cancel(): unknown };
+  /** Gives the connection back to its pool. */
+  release(): void;
+}
+
+/**
+ * A client that can reserve a session: the `postgres` package's `sql`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import type { PostgresClient } from "@locks/process-lock/postgres";
+ *
+ * const client: PostgresClient = postgres(Deno.env.get("DATABASE_URL")!);
+ * ```
+ */
+export interface PostgresClient {
+  /**
+   * Reserves one connection of the pool.
+   *
+   * @returns The session.
+   */
+  reserve(): Promise<PostgresSession>;
+}
+
+/**
+ * Options of a PostgreSQL lock.
+ *
+ * @example Usage
+ * ```ts
+ * import type { PostgresLockOptions } from "@locks/process-lock/postgres";
+ *
+ * const options: PostgresLockOptions = {
+ *   url: "postgres://app@db.internal/app",
+ *   keepaliveIdle: 5_000,
+ *   keepaliveInterval: 2_000,
+ *   keepaliveCount: 3,
+ * };
+ * ```
+ */
+export interface PostgresLockOptions {
+  /**
+   * The server. Each acquisition opens a session of its own (a connection,
+   * a few ms on a local network) and closes it at the release.
+   *
+   * @default {`DATABASE_URL`, else the client's `PG*` defaults}
+   */
+  url?: string | URL;
+  /**
+   * Your own `postgres` client instead of `url`: each acquisition reserves
+   * one of its connections and gives it back at the release. Its pool must
+   * not close connections under a hold (no `max_lifetime` or
+   * `idle_timeout` shorter than your holds), and must have a free
+   * connection for every concurrent acquisition. A lost session is noticed
+   * at once only with `url` (the lock then owns the connection); with your
+   * client, when the lock next uses the session.
+   */
+  sql?: PostgresClient;
+  /** Hears each step at debug level. `console` works. */
+  logger?: { debug(...data: unknown[]): void };
+  /**
+   * How long a session's connection may be silent before the server starts
+   * probing the client, in milliseconds (`tcp_keepalives_idle`, rounded up
+   * to whole seconds).
+   *
+   * @default {10000}
+   */
+  keepaliveIdle?: number;
+  /**
+   * The time between two unanswered probes, in milliseconds
+   * (`tcp_keepalives_interval`).
+   *
+   * @default {5000}
+   */
+  keepaliveInterval?: number;
+  /**
+   * How many unanswered probes end the session and free its locks
+   * (`tcp_keepalives_count`).
+   *
+   * @default {3}
+   */
+  keepaliveCount?: number;
+}
+
+/**
+ * The advisory-lock key of a lock name: the first 8 bytes of the SHA-256 of
+ * its UTF-8 bytes, as a signed big-endian 64-bit integer. The same in every
+ * version of this module and easy to compute in SQL or another language.
+ *
+ * @param name The lock name.
+ * @returns The key.
+ * @throws {TypeError} If the name is not a non-empty string.
+ *
+ * @example Usage
+ * ```ts
+ * import { postgresLockKey } from "@locks/process-lock/postgres";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(typeof postgresLockKey("nightly-backup"), "bigint");
+ * ```
+ */
+export function postgresLockKey(name: string): bigint {
+  checkName(name);
+  return createHash("sha256").update(name, "utf8").digest().readBigInt64BE(0);
+}
+
+function checkName(name: unknown): asserts name is string {
+  if (typeof name !== "string") {
+    throw new TypeError(
+      `Lock name must be a string, got ${describe(name)}`,
+    );
+  }
+  if (name.length === 0) throw new TypeError("Lock name must not be empty");
+}
+
+interface Resolved {
+  url: string | URL | undefined;
+  sql: PostgresClient | undefined;
+  logger: { debug(...data: unknown[]): void } | undefined;
+  settings: string;
+}
+
+function positive(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Option "${name}" must be a number, got ${describe(value)}`,
+    );
+  }
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(
+      `Option "${name}" must be a finite number > 0, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function resolveOptions(options: unknown): Resolved {
+  if (options === undefined) options = {};
+  if (
+    options === null || typeof options !== "object" || Array.isArray(options)
+  ) {
+    throw new TypeError(
+      `PostgreSQL lock options must be an object, got ${describe(options)}`,
+    );
+  }
+  const o = options as Record<string, unknown>;
+  if (
+    o.url !== undefined && typeof o.url !== "string" && !(o.url instanceof URL)
+  ) {
+    throw new TypeError(
+      `Option "url" must be a string or a URL, got ${describe(o.url)}`,
+    );
+  }
+  if (o.url !== undefined && o.sql !== undefined) {
+    throw new TypeError('Give either the option "url" or "sql", not both');
+  }
+  const sql = o.sql as { reserve?: unknown } | undefined;
+  if (
+    sql !== undefined &&
+    (sql === null || typeof sql !== "function" && typeof sql !== "object" ||
+      typeof sql.reserve !== "function")
+  ) {
+    throw new TypeError(
+      `Option "sql" must be a postgres client (with reserve()), got ${
+        describe(sql)
+      }`,
+    );
+  }
+  const logger = o.logger as { debug?: unknown } | undefined;
+  if (
+    logger !== undefined &&
+    (logger === null || typeof logger !== "object" ||
+      typeof logger.debug !== "function")
+  ) {
+    throw new TypeError(
+      `Option "logger" must have a debug() method (console works), got ${
+        describe(logger)
+      }`,
+    );
+  }
+  const idle = Math.ceil(
+    positive(o.keepaliveIdle, "keepaliveIdle", 10_000) / 1000,
+  );
+  const interval = Math.ceil(
+    positive(o.keepaliveInterval, "keepaliveInterval", 5_000) / 1000,
+  );
+  const count = positive(o.keepaliveCount, "keepaliveCount", 3);
+  if (!Number.isInteger(count)) {
+    throw new RangeError(
+      `Option "keepaliveCount" must be a whole number, got ${count}`,
+    );
+  }
+  return {
+    url: o.url as string | URL | undefined,
+    sql: o.sql as PostgresClient | undefined,
+    logger: logger as Resolved["logger"],
+    settings: `SET client_connection_check_interval = 1000; ` +
+      `SET tcp_keepalives_idle = ${idle}; ` +
+      `SET tcp_keepalives_interval = ${interval}; ` +
+      `SET tcp_keepalives_count = ${count}`,
+  };
+}
+
+/** `DATABASE_URL`, when set and readable without a prompt. */
+function databaseUrl(): string | undefined {
+  try {
+    const state = Deno.permissions.querySync({
+      name: "env",
+      variable: "DATABASE_URL",
+    }).state;
+    return state === "granted" ? Deno.env.get("DATABASE_URL") : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One hold: its session, and what ends it. */
+interface Hold {
+  session: PostgresSession;
+  shared: boolean;
+  token: bigint | undefined;
+  /** Aborted when the session ends under the hold. */
+  lost: AbortController;
+  /** Closes a session the lock opened; gives back a reserved one. */
+  close(): Promise<void>;
+}
+
+const QUERY_CANCELED = "57014";
+const LOCK_NOT_AVAILABLE = "55P03";
+
+/** The error code of a PostgreSQL error, if it is one. */
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * Takes an advisory lock on a session of its own.
+ *
+ * @returns The hold, or undefined when a try failed or the timeout passed.
+ */
+async function acquireHold(
+  name: string,
+  key: bigint,
+  shared: boolean,
+  options: AcquireOptions | undefined,
+  resolved: Resolved,
+  objectSignal: AbortSignal,
+): Promise<Hold | undefined> {
+  const { blocking, timeout, signal: userSignal } = resolveAcquireOptions(
+    options,
+  );
+  const signal = userSignal === undefined
+    ? objectSignal
+    : AbortSignal.any([userSignal, objectSignal]);
+  signal.throwIfAborted();
+  const deadline = timeout === undefined
+    ? undefined
+    : performance.now() + timeout;
+  const logger = resolved.logger;
+  const lost = new AbortController();
+  let owned: ReturnType<typeof postgres> | undefined;
+  let session: PostgresSession;
+  let closing = false;
+  if (resolved.sql !== undefined) {
+    session = await resolved.sql.reserve();
+  } else {
+    const options = {
+      max: 1,
+      // (fetch_types stays on: without it, reserve() on a new connection
+      // never resolves in postgres 3.4.9.)
+      // Never close the session under a hold.
+      idle_timeout: null,
+      max_lifetime: null,
+      prepare: false,
+      onnotice: () => {},
+      onclose: () => {
+        if (!closing) {
+          logger?.debug(`The session holding the lock "${name}" ended`);
+          lost.abort(
+            new Error(`The session holding the lock "${name}" ended`),
+          );
+        }
+      },
+      connection: { application_name: "@locks/process-lock" },
+    } as const;
+    const url = resolved.url ?? databaseUrl();
+    owned = url === undefined
+      ? postgres(options as unknown as postgres.Options<Record<string, never>>)
+      : postgres(
+        String(url),
+        options as unknown as postgres.Options<Record<string, never>>,
+      );
+    try {
+      session = await owned.reserve() as unknown as PostgresSession;
+    } catch (error) {
+      closing = true;
+      await owned.end({ timeout: 0 });
+      throw error;
+    }
+  }
+  const close = async () => {
+    closing = true;
+    if (owned !== undefined) {
+      session.release();
+      await owned.end({ timeout: 0 });
+    } else {
+      try {
+        await session.unsafe(
+          "RESET client_connection_check_interval; RESET tcp_keepalives_idle; " +
+            "RESET tcp_keepalives_interval; RESET tcp_keepalives_count; RESET lock_timeout",
+        );
+      } finally {
+        session.release();
+      }
+    }
+  };
+  const mode = shared ? "_shared" : "";
+  // The token is taken after the grant, in the same statement.
+  const token = shared ? "NULL" : "pg_current_xact_id()::text";
+  // The time left once connected; none left: one try.
+  const left = deadline === undefined
+    ? undefined
+    : Math.floor(deadline - performance.now());
+  const once = !blocking || left !== undefined && left < 1;
+  const sql = once
+    ? `${resolved.settings}; SELECT CASE WHEN pg_try_advisory_lock${mode}(${key}) THEN coalesce(${token}, '') END AS held`
+    : `${resolved.settings}; SET lock_timeout = ${
+      left ?? 0
+    }; SELECT coalesce(${token}, '') AS held FROM (SELECT pg_advisory_lock${mode}(${key})) AS granted`;
+  logger?.debug(
+    `${once ? "Trying" : "Waiting for"} the ${
+      shared ? "shared" : "exclusive"
+    } PostgreSQL lock "${name}" (key ${key})`,
+  );
+  const query = session.unsafe(sql);
+  const onAbort = () => query.cancel();
+  signal.addEventListener("abort", onAbort, { once: true });
+  let held: unknown;
+  try {
+    // Several statements give one result each: the last one tells.
+    const results = await query as ArrayLike<unknown>;
+    const last = results[results.length - 1];
+    const rows = (Array.isArray(last) ? last : results) as ArrayLike<
+      Record<string, unknown>
+    >;
+    held = rows[0]?.held;
+  } catch (error) {
+    signal.removeEventListener("abort", onAbort);
+    const code = codeOf(error);
+    await close().catch(() => {});
+    if (signal.aborted) throw signal.reason;
+    if (code === LOCK_NOT_AVAILABLE || code === QUERY_CANCELED) {
+      logger?.debug(
+        `Gave up on the PostgreSQL lock "${name}" after ${timeout} ms`,
+      );
+      return undefined;
+    }
+    throw error;
+  }
+  signal.removeEventListener("abort", onAbort);
+  if (signal.aborted) {
+    // The grant won the race with the cancel: closing the session (or
+    // unlocking on a reserved one) lets the lock go.
+    if (owned === undefined && held !== null) {
+      await session.unsafe(`SELECT pg_advisory_unlock${mode}(${key})`)
+        .catch(() => {});
+    }
+    await close().catch(() => {});
+    throw signal.reason;
+  }
+  if (held === null || held === undefined) {
+    await close().catch(() => {});
+    return undefined;
+  }
+  logger?.debug(`Acquired the PostgreSQL lock "${name}"`);
+  return {
+    session,
+    shared,
+    token: typeof held === "string" && held !== "" ? BigInt(held) : undefined,
+    lost,
+    close,
+  };
+}
+
+/** Unlocks and ends a hold. */
+async function releaseHold(key: bigint, hold: Hold): Promise<void> {
+  try {
+    if (!hold.lost.signal.aborted) {
+      await hold.session.unsafe(
+        `SELECT pg_advisory_unlock${hold.shared ? "_shared" : ""}(${key})`,
+      );
+    }
+  } finally {
+    await hold.close();
+  }
+}
+
+const NOT_HELD = AbortSignal.abort(new Error("The lock is not held"));
+
+/**
+ * An exclusive lock shared by every process, on every machine, that uses
+ * the same name on the same PostgreSQL database: the counterpart of
+ * `InterProcessLock`.
+ *
+ * Differences from the file locks, since the server is remote:
+ * {@linkcode PostgresLock.prototype.release} returns a promise, disposal is
+ * `await using`, and {@linkcode PostgresLock.prototype.token} gives a fencing
+ * token. `delay` and `maxDelay` are checked as for the file locks but do
+ * nothing: the call waits in the server, which wakes it at once.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { PostgresLock } from "@locks/process-lock/postgres";
+ *
+ * await using lock = new PostgresLock("nightly-backup", {
+ *   url: Deno.env.get("DATABASE_URL"),
+ * });
+ * if (await lock.acquire({ timeout: 5_000 })) {
+ *   try {
+ *     // Writes to the store carry lock.token; it rejects older tokens.
+ *   } finally {
+ *     await lock.release();
+ *   }
+ * }
+ * ```
+ */
+export class PostgresLock implements AsyncDisposable {
+  /** The lock name. */
+  readonly name: string;
+  /** The advisory-lock key of the name. */
+  readonly key: bigint;
+  #options: Resolved;
+  #hold: Hold | undefined;
+  #disposer = new AbortController();
+
+  /**
+   * Makes a lock object; nothing connects until the first acquire.
+   *
+   * @param name The lock name: any non-empty string.
+   * @param options The server or client, keepalives and logger.
+   * @throws {TypeError} If the name or an option is of the wrong type.
+   * @throws {RangeError} If a keepalive option is out of range.
+   */
+  constructor(name: string, options?: PostgresLockOptions) {
+    checkName(name);
+    this.name = name;
+    this.key = postgresLockKey(name);
+    this.#options = resolveOptions(options);
+  }
+
+  /**
+   * Whether this object holds the lock.
+   *
+   * @returns True between a successful acquire and the release.
+   */
+  get acquired(): boolean {
+    return this.#hold !== undefined;
+  }
+
+  /**
+   * The fencing token of the current hold: larger than the token of every
+   * earlier holder of this name.
+   *
+   * @returns The token, or undefined when not held.
+   */
+  get token(): bigint | undefined {
+    return this.#hold?.token;
+  }
+
+  /**
+   * Aborts when the session carrying the hold ends (server restart, network
+   * cut, `pg_terminate_backend`): work under the lock can stop then.
+   *
+   * @returns The current hold's signal; an aborted one when not held.
+   */
+  get signal(): AbortSignal {
+    return this.#hold?.lost.signal ?? NOT_HELD;
+  }
+
+  /**
+   * Acquires the lock, waiting in the server.
+   *
+   * @param options When and how long to wait (`timeout: 0` or
+   * `blocking: false`: exactly one try).
+   * @returns True once held; false when a try failed or the timeout passed.
+   * @throws {TypeError} If an option is of the wrong type.
+   * @throws {RangeError} If a time is negative, NaN or infinite.
+   * @throws The `signal`'s reason when it aborts the wait; an `Error` if the
+   * object was disposed; the client's error when the server cannot be
+   * reached. Nothing is left held or open after a throw.
+   */
+  async acquire(options?: AcquireOptions): Promise<boolean> {
+    if (this.#disposer.signal.aborted) {
+      throw new Error(
+        `Cannot acquire the lock "${this.name}": the lock object was disposed`,
+      );
+    }
+    // As with the file locks, an object is also a mutex: a second acquire
+    // waits for the first one's release (on a session of its own).
+    const hold = await acquireHold(
+      this.name,
+      this.key,
+      false,
+      options,
+      this.#options,
+      this.#disposer.signal,
+    );
+    if (hold === undefined) return false;
+    if (this.#hold !== undefined) {
+      // Cannot happen: the server excludes the two sessions.
+      await releaseHold(this.key, hold);
+      throw new Error(`The lock "${this.name}" was granted twice`);
+    }
+    this.#hold = hold;
+    return true;
+  }
+
+  /**
+   * Releases the lock and ends its session.
+   *
+   * @returns A promise that resolves once the server has let the lock go.
+   * @throws {Error} If this object does not hold the lock.
+   */
+  async release(): Promise<void> {
+    const hold = this.#hold;
+    if (hold === undefined) {
+      throw new Error(`Cannot release the lock "${this.name}": it is not held`);
+    }
+    this.#hold = undefined;
+    await releaseHold(this.key, hold);
+  }
+
+  /**
+   * Whether the lock is held and its session is still alive.
+   *
+   * @returns True while the hold is known to be good.
+   */
+  isValid(): boolean {
+    return this.#hold !== undefined && !this.#hold.lost.signal.aborted;
+  }
+
+  /**
+   * Releases the lock if held, and stops pending acquire calls (they
+   * reject).
+   *
+   * @returns A promise that resolves once everything is let go.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#disposer.signal.aborted) {
+      this.#disposer.abort(
+        new Error(`The lock object for "${this.name}" was disposed`),
+      );
+    }
+    if (this.#hold !== undefined) await this.release();
+  }
+}
+
+/**
+ * A readers-writer lock on PostgreSQL: shared advisory locks for readers,
+ * an exclusive one for the writer. The counterpart of
+ * `InterProcessReaderWriterLock`, with asynchronous releases and
+ * `readLock()`/`writeLock()` resolving to an `AsyncDisposable`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { PostgresReaderWriterLock } from "@locks/process-lock/postgres";
+ *
+ * const rw = new PostgresReaderWriterLock("cache", {
+ *   url: Deno.env.get("DATABASE_URL"),
+ * });
+ * {
+ *   await using _ = await rw.readLock({ timeout: 5_000 });
+ *   // ... read while other readers read too ...
+ * }
+ * ```
+ */
+export class PostgresReaderWriterLock implements AsyncDisposable {
+  /** The lock name. */
+  readonly name: string;
+  /** The advisory-lock key of the name. */
+  readonly key: bigint;
+  #options: Resolved;
+  #readers: Hold[] = [];
+  #writer: Hold | undefined;
+  #disposer = new AbortController();
+
+  /**
+   * Makes a lock object; nothing connects until the first acquire.
+   *
+   * @param name The lock name: any non-empty string.
+   * @param options The server or client, keepalives and logger.
+   * @throws {TypeError} If the name or an option is of the wrong type.
+   * @throws {RangeError} If a keepalive option is out of range.
+   */
+  constructor(name: string, options?: PostgresLockOptions) {
+    checkName(name);
+    this.name = name;
+    this.key = postgresLockKey(name);
+    this.#options = resolveOptions(options);
+  }
+
+  /**
+   * How many read locks this object holds.
+   *
+   * @returns The number of read locks held.
+   */
+  get readers(): number {
+    return this.#readers.length;
+  }
+
+  /**
+   * Whether this object holds the write lock.
+   *
+   * @returns True while the write lock is held.
+   */
+  get writing(): boolean {
+    return this.#writer !== undefined;
+  }
+
+  /**
+   * The fencing token of the write lock held.
+   *
+   * @returns The token, or undefined when the write lock is not held.
+   */
+  get token(): bigint | undefined {
+    return this.#writer?.token;
+  }
+
+  /**
+   * Aborts when a session carrying a lock of this object ends.
+   *
+   * @returns The signal of the write lock, or of the last read lock; an
+   * aborted one when nothing is held.
+   */
+  get signal(): AbortSignal {
+    return (this.#writer ?? this.#readers.at(-1))?.lost.signal ?? NOT_HELD;
+  }
+
+  /**
+   * Acquires a read lock, shared with other readers.
+   *
+   * @param options When and how long to wait.
+   * @returns True once held; false when a try failed or the timeout passed.
+   * @throws The errors of {@linkcode PostgresLock.prototype.acquire}.
+   */
+  async acquireReadLock(options?: AcquireOptions): Promise<boolean> {
+    return (await this.#acquire(true, options)) !== undefined;
+  }
+
+  /**
+   * Acquires the write lock, excluding readers and writers.
+   *
+   * @param options When and how long to wait.
+   * @returns True once held; false when a try failed or the timeout passed.
+   * @throws The errors of {@linkcode PostgresLock.prototype.acquire}.
+   */
+  async acquireWriteLock(options?: AcquireOptions): Promise<boolean> {
+    return (await this.#acquire(false, options)) !== undefined;
+  }
+
+  /**
+   * Releases the read lock taken last.
+   *
+   * @returns A promise that resolves once the server has let it go.
+   * @throws {Error} If this object holds no read lock.
+   */
+  async releaseReadLock(): Promise<void> {
+    const hold = this.#readers.pop();
+    if (hold === undefined) {
+      throw new Error(
+        `Cannot release a read lock on "${this.name}": none is held`,
+      );
+    }
+    await releaseHold(this.key, hold);
+  }
+
+  /**
+   * Releases the write lock.
+   *
+   * @returns A promise that resolves once the server has let it go.
+   * @throws {Error} If this object does not hold the write lock.
+   */
+  async releaseWriteLock(): Promise<void> {
+    const hold = this.#writer;
+    if (hold === undefined) {
+      throw new Error(
+        `Cannot release the write lock on "${this.name}": it is not held`,
+      );
+    }
+    this.#writer = undefined;
+    await releaseHold(this.key, hold);
+  }
+
+  /**
+   * Acquires a read lock for a block: `await using _ = await rw.readLock();`.
+   *
+   * @param options When and how long to wait.
+   * @returns A handle whose disposal releases this read lock.
+   * @throws {LockTimeoutError} If the timeout passed, or a try failed.
+   */
+  readLock(options?: AcquireOptions): Promise<AsyncDisposable> {
+    return this.#scoped(true, options);
+  }
+
+  /**
+   * Acquires the write lock for a block: `await using _ = await rw.writeLock();`.
+   *
+   * @param options When and how long to wait.
+   * @returns A handle whose disposal releases the write lock.
+   * @throws {LockTimeoutError} If the timeout passed, or a try failed.
+   */
+  writeLock(options?: AcquireOptions): Promise<AsyncDisposable> {
+    return this.#scoped(false, options);
+  }
+
+  /**
+   * Whether this object holds a lock and every session carrying one is
+   * alive.
+   *
+   * @returns True while the held locks are known to be good.
+   */
+  isValid(): boolean {
+    const held = this.#writer ? [this.#writer] : this.#readers;
+    return held.length > 0 && held.every((hold) => !hold.lost.signal.aborted);
+  }
+
+  /**
+   * Releases every lock held, and stops pending acquire calls.
+   *
+   * @returns A promise that resolves once everything is let go.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#disposer.signal.aborted) {
+      this.#disposer.abort(
+        new Error(`The lock object for "${this.name}" was disposed`),
+      );
+    }
+    if (this.#writer !== undefined) await this.releaseWriteLock();
+    while (this.#readers.length > 0) await this.releaseReadLock();
+  }
+
+  async #acquire(
+    shared: boolean,
+    options: AcquireOptions | undefined,
+  ): Promise<Hold | undefined> {
+    if (this.#disposer.signal.aborted) {
+      throw new Error(
+        `Cannot acquire a lock on "${this.name}": the lock object was disposed`,
+      );
+    }
+    const hold = await acquireHold(
+      this.name,
+      this.key,
+      shared,
+      options,
+      this.#options,
+      this.#disposer.signal,
+    );
+    if (hold === undefined) return undefined;
+    if (shared) this.#readers.push(hold);
+    else this.#writer = hold;
+    return hold;
+  }
+
+  async #scoped(
+    shared: boolean,
+    options: AcquireOptions | undefined,
+  ): Promise<AsyncDisposable> {
+    const hold = await this.#acquire(shared, options);
+    if (hold === undefined) {
+      throw new LockTimeoutError(this.name, options?.timeout ?? 0);
+    }
+    return {
+      [Symbol.asyncDispose]: async () => {
+        if (this.#writer === hold) {
+          this.#writer = undefined;
+        } else {
+          const index = this.#readers.indexOf(hold);
+          if (index === -1) return;
+          this.#readers.splice(index, 1);
+        }
+        await releaseHold(this.key, hold);
+      },
+    };
+  }
+}
+
+/**
+ * Options of the PostgreSQL decorators: the lock's and the acquire options.
+ *
+ * @example Usage
+ * ```ts
+ * import type { PostgresLockedOptions } from "@locks/process-lock/postgres";
+ *
+ * const options: PostgresLockedOptions = { url: "postgres://db/app", timeout: 5_000 };
+ * ```
+ */
+export type PostgresLockedOptions = PostgresLockOptions & AcquireOptions;
+
+function makePostgresDecorator(
+  name: string,
+  options: PostgresLockedOptions | undefined,
+  kind: "exclusive" | "read" | "write",
+): LockedDecorator {
+  checkName(name);
+  const lockOptions: PostgresLockOptions = {
+    url: options?.url,
+    sql: options?.sql,
+    logger: options?.logger,
+    keepaliveIdle: options?.keepaliveIdle,
+    keepaliveInterval: options?.keepaliveInterval,
+    keepaliveCount: options?.keepaliveCount,
+  };
+  const acquireOptions: AcquireOptions = {
+    blocking: options?.blocking,
+    delay: options?.delay,
+    maxDelay: options?.maxDelay,
+    timeout: options?.timeout,
+    signal: options?.signal,
+  };
+  // Check every option now, so that a mistake shows where it is made.
+  resolveOptions(lockOptions);
+  resolveAcquireOptions(acquireOptions);
+  return lockedDecorator(
+    async () => {
+      if (kind === "exclusive") {
+        const lock = new PostgresLock(name, lockOptions);
+        return (await lock.acquire(acquireOptions))
+          ? () => lock.release()
+          : undefined;
+      }
+      const rw = new PostgresReaderWriterLock(name, lockOptions);
+      if (kind === "read") {
+        return (await rw.acquireReadLock(acquireOptions))
+          ? () => rw.releaseReadLock()
+          : undefined;
+      }
+      return (await rw.acquireWriteLock(acquireOptions))
+        ? () => rw.releaseWriteLock()
+        : undefined;
+    },
+    () => new LockTimeoutError(name, acquireOptions.timeout ?? 0),
+  );
+}
+
+/**
+ * Holds a {@linkcode PostgresLock} on `name` around every call: the
+ * counterpart of `interprocessLocked`. Calls reject with
+ * {@linkcode LockTimeoutError} when the lock cannot be had in time.
+ *
+ * @param name The lock name.
+ * @param options The lock's and the acquire options.
+ * @returns A wrapper that is also a TC39 method decorator.
+ * @throws {TypeError} If the name or an option is of the wrong type.
+ * @throws {RangeError} If a time option is out of range.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { postgresLocked } from "@locks/process-lock/postgres";
+ *
+ * const migrate = postgresLocked("migrations", {
+ *   url: Deno.env.get("DATABASE_URL"),
+ *   timeout: 60_000,
+ * })(async () => {
+ *   // ... one host at a time ...
+ * });
+ * await migrate();
+ * ```
+ */
+export function postgresLocked(
+  name: string,
+  options?: PostgresLockedOptions,
+): LockedDecorator {
+  return makePostgresDecorator(name, options, "exclusive");
+}
+
+/**
+ * Holds a read lock of a {@linkcode PostgresReaderWriterLock} on `name`
+ * around every call.
+ *
+ * @param name The lock name.
+ * @param options The lock's and the acquire options.
+ * @returns A wrapper that is also a TC39 method decorator.
+ * @throws {TypeError} If the name or an option is of the wrong type.
+ * @throws {RangeError} If a time option is out of range.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { postgresReadLocked } from "@locks/process-lock/postgres";
+ *
+ * const read = postgresReadLocked("cache")(async () => "cached");
+ * await read();
+ * ```
+ */
+export function postgresReadLocked(
+  name: string,
+  options?: PostgresLockedOptions,
+): LockedDecorator {
+  return makePostgresDecorator(name, options, "read");
+}
+
+/**
+ * Holds the write lock of a {@linkcode PostgresReaderWriterLock} on `name`
+ * around every call.
+ *
+ * @param name The lock name.
+ * @param options The lock's and the acquire options.
+ * @returns A wrapper that is also a TC39 method decorator.
+ * @throws {TypeError} If the name or an option is of the wrong type.
+ * @throws {RangeError} If a time option is out of range.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { postgresWriteLocked } from "@locks/process-lock/postgres";
+ *
+ * const refresh = postgresWriteLocked("cache")(async () => "fresh");
+ * await refresh();
+ * ```
+ */
+export function postgresWriteLocked(
+  name: string,
+  options?: PostgresLockedOptions,
+): LockedDecorator {
+  return makePostgresDecorator(name, options, "write");
+}
+
+export { LockTimeoutError };
+export type { AcquireOptions, LockedDecorator };

@@ -1,0 +1,132 @@
+// A PostgreSQL server for the tests, the demo and the bench: DATABASE_URL
+// when it is set, else a throwaway cluster started from the machine's
+// PostgreSQL binaries (initdb, pg_ctl) in a temporary directory, on a free
+// port, with fsync off, run as an unprivileged user when this process is
+// root. Stopped and removed when this process ends.
+
+export interface PgServer {
+  /** The connection URL. */
+  url: string;
+  /** Why there is no server (then `url` is ""). */
+  reason?: string;
+}
+
+let started: Promise<PgServer> | undefined;
+
+/** Finds a PostgreSQL binary on PATH or under /usr/lib/postgresql. */
+function findBinary(name: string): string | undefined {
+  const dirs = (Deno.env.get("PATH") ?? "").split(":");
+  try {
+    const versions = [...Deno.readDirSync("/usr/lib/postgresql")]
+      .map((entry) => entry.name).sort((a, b) => Number(b) - Number(a));
+    for (const v of versions) dirs.push(`/usr/lib/postgresql/${v}/bin`);
+  } catch {
+    // No Debian layout.
+  }
+  for (const dir of dirs) {
+    try {
+      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function runSync(args: string[], user: string | undefined): Deno.CommandOutput {
+  const [command, ...rest] = user === undefined
+    ? args
+    : ["runuser", "-u", user, "--", ...args];
+  return new Deno.Command(command, {
+    args: rest,
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+}
+
+function start(): PgServer {
+  const fromEnv = Deno.env.get("DATABASE_URL");
+  if (fromEnv) return { url: fromEnv };
+  const initdb = findBinary("initdb");
+  const pgCtl = findBinary("pg_ctl");
+  if (initdb === undefined || pgCtl === undefined) {
+    return {
+      url: "",
+      reason:
+        "no DATABASE_URL and no PostgreSQL binaries (initdb, pg_ctl): install Debian's postgresql package",
+    };
+  }
+  const root = Deno.uid() === 0;
+  const user = root ? "postgres" : undefined;
+  if (root) {
+    const id = new Deno.Command("id", { args: ["-u", "postgres"] })
+      .outputSync();
+    if (!id.success) {
+      return { url: "", reason: "running as root without a postgres user" };
+    }
+  }
+  const dir = Deno.makeTempDirSync({ prefix: "process-lock-pg-" });
+  if (root) {
+    const chown = new Deno.Command("chown", {
+      args: ["postgres:", dir],
+    }).outputSync();
+    if (!chown.success) return { url: "", reason: "cannot chown the data dir" };
+  }
+  const data = `${dir}/data`;
+  const init = runSync(
+    [initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+    user,
+  );
+  if (!init.success) {
+    return {
+      url: "",
+      reason: `initdb failed: ${new TextDecoder().decode(init.stderr)}`,
+    };
+  }
+  const port = freePort();
+  const options = [
+    `-p ${port}`,
+    "-c listen_addresses=127.0.0.1",
+    `-c unix_socket_directories=${dir}`,
+    "-c fsync=off",
+    "-c synchronous_commit=off",
+    "-c full_page_writes=off",
+    "-c max_connections=200",
+  ].join(" ");
+  const run = runSync(
+    [pgCtl, "-D", data, "-o", options, "-l", `${dir}/log`, "-w", "start"],
+    user,
+  );
+  if (!run.success) {
+    return {
+      url: "",
+      reason: `pg_ctl start failed: ${new TextDecoder().decode(run.stderr)}`,
+    };
+  }
+  globalThis.addEventListener("unload", () => {
+    runSync([pgCtl, "-D", data, "-m", "immediate", "-w", "stop"], user);
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // Best effort.
+    }
+  });
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres` };
+}
+
+/**
+ * The server to use, started once per process.
+ *
+ * @returns The URL, or an empty URL and the reason there is none.
+ */
+export function pgServer(): Promise<PgServer> {
+  started ??= Promise.resolve().then(start);
+  return started;
+}
