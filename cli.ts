@@ -21,6 +21,9 @@
  *   (default 1).
  * - `-c COMMAND`: run COMMAND through the shell (`sh -c`, or `cmd /c` on
  *   Windows).
+ * - `--postgres URL`: lock on PostgreSQL instead of a file, so that the
+ *   command is excluded on every host: the lock argument is then a lock name
+ *   (needs `--allow-net`, and `--allow-env` for `PG*` variables).
  * - `--verbose`: say how long it waited and who held the lock.
  * - `-h`, `--help`: print the usage.
  *
@@ -53,7 +56,7 @@
  * @module
  */
 
-import { InterProcessLock } from "./lock.ts";
+import { type AcquireOptions, InterProcessLock } from "./lock.ts";
 import { InterProcessReaderWriterLock } from "./rwlock.ts";
 import { readLockOwner } from "./owner.ts";
 
@@ -65,8 +68,10 @@ const EX_NOINPUT = 66;
 const USAGE = `Usage:
   process-lock [options] <lockfile> <command> [args...]
   process-lock [options] <lockfile> -c <shell command>
+  process-lock --postgres URL [options] <name> <command> [args...]
 
-Runs the command while holding a lock on <lockfile> (created if missing).
+Runs the command while holding a lock on <lockfile> (created if missing), or
+with --postgres, the PostgreSQL advisory lock <name>.
 
 Options:
   -x, --exclusive               exclusive lock (the default)
@@ -75,6 +80,8 @@ Options:
   -w, --timeout SECONDS         give up after SECONDS (fractions allowed)
   -E, --conflict-exit-code N    exit status on conflict or timeout (default 1)
   -c COMMAND                    run COMMAND through the shell
+      --postgres URL            lock on PostgreSQL (any host): <lockfile> is
+                                then a lock name
       --verbose                 say how long it waited and who held the lock
   -h, --help                    print this help
 
@@ -88,6 +95,7 @@ run on. SIGINT and SIGTERM are passed on, and the lock is held until the
 command exits.`;
 
 interface Parsed {
+  postgres: string | undefined;
   shared: boolean;
   nonblock: boolean;
   timeoutMs: number | undefined;
@@ -102,6 +110,7 @@ class UsageError extends Error {}
 
 function parse(args: string[]): Parsed {
   const parsed: Parsed = {
+    postgres: undefined,
     shared: false,
     nonblock: false,
     timeoutMs: undefined,
@@ -180,6 +189,9 @@ function parse(args: string[]): Parsed {
       case "--verbose":
         parsed.verbose = true;
         break;
+      case "--postgres":
+        parsed.postgres = take();
+        break;
       case "-h":
       case "--help":
         parsed.help = true;
@@ -190,7 +202,13 @@ function parse(args: string[]): Parsed {
   }
   if (parsed.help) return parsed;
   const lockfile = args[i++];
-  if (lockfile === undefined) throw new UsageError("Missing the lock file");
+  if (lockfile === undefined) {
+    throw new UsageError(
+      parsed.postgres === undefined
+        ? "Missing the lock file"
+        : "Missing the lock name",
+    );
+  }
   parsed.lockfile = lockfile;
   let rest = args.slice(i);
   if (rest[0] === "-c" || rest[0] === "--command") {
@@ -281,10 +299,32 @@ export async function main(args: string[]): Promise<number> {
   const { lockfile, verbose } = parsed;
   const say = (line: string) => console.error(`process-lock: ${line}`);
 
-  const rw = parsed.shared
-    ? new InterProcessReaderWriterLock(lockfile)
-    : undefined;
-  const lock = parsed.shared ? undefined : new InterProcessLock(lockfile);
+  let take: (options: AcquireOptions) => Promise<boolean>;
+  let release: () => unknown;
+  if (parsed.postgres !== undefined) {
+    // Loaded only here: the file locks need no npm package.
+    const pg = await import("./postgres.ts");
+    const options = { url: parsed.postgres };
+    if (parsed.shared) {
+      const rw = new pg.PostgresReaderWriterLock(lockfile, options);
+      take = (o) => rw.acquireReadLock(o);
+      release = () => rw.releaseReadLock();
+    } else {
+      const lock = new pg.PostgresLock(lockfile, options);
+      take = (o) => lock.acquire(o);
+      release = () => lock.release();
+    }
+  } else if (parsed.shared) {
+    const rw = new InterProcessReaderWriterLock(lockfile);
+    take = (o) => rw.acquireReadLock(o);
+    release = () => rw.releaseReadLock();
+  } else {
+    const lock = new InterProcessLock(lockfile);
+    take = (o) => lock.acquire(o);
+    release = () => lock.release();
+  }
+  const holderOf = (path: string) =>
+    parsed.postgres === undefined ? holderText(path) : "";
   const stopWaiting = new AbortController();
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT"]
@@ -306,7 +346,7 @@ export async function main(args: string[]): Promise<number> {
     ticker = setInterval(() => {
       const waited = (performance.now() - started) / 1000;
       if (waited < 1) return;
-      const holder = holderText(lockfile);
+      const holder = holderOf(lockfile);
       const text = `process-lock: waiting for ${lockfile} for ${
         waited.toFixed(0)
       } s${holder ? `, ${holder}` : ""}`;
@@ -320,9 +360,7 @@ export async function main(args: string[]): Promise<number> {
       timeout: parsed.timeoutMs,
       signal: stopWaiting.signal,
     };
-    acquired = rw
-      ? await rw.acquireReadLock(options)
-      : await lock!.acquire(options);
+    acquired = await take(options);
   } catch (error) {
     if (stopWaiting.signal.aborted) {
       if (verbose) say(`${received} while waiting for the lock`);
@@ -344,7 +382,7 @@ export async function main(args: string[]): Promise<number> {
   const waited = performance.now() - started;
   if (!acquired) {
     if (verbose) {
-      const holder = holderText(lockfile);
+      const holder = holderOf(lockfile);
       say(
         `${lockfile} is busy${holder ? `: ${holder}` : ""}; ${
           parsed.nonblock
@@ -365,8 +403,7 @@ export async function main(args: string[]): Promise<number> {
     }
     return await run(parsed.command, signals);
   } finally {
-    if (rw) rw.releaseReadLock();
-    else lock!.release();
+    await release();
   }
 }
 

@@ -1,0 +1,471 @@
+// PostgreSQL advisory locks against a real server: DATABASE_URL, or a
+// throwaway cluster from the machine's PostgreSQL binaries. Without either
+// the tests are skipped with the reason, unless PROCESS_LOCK_REQUIRE_POSTGRES
+// is set (as CI does): then they fail.
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import {
+  LockTimeoutError,
+  PostgresLock,
+  postgresLocked,
+  postgresLockKey,
+  PostgresReaderWriterLock,
+  postgresWriteLocked,
+} from "../postgres.ts";
+import { fixture, run, sleep, tempDir } from "./_helpers.ts";
+import { pgServer } from "./_pg_server.ts";
+
+const server = await pgServer();
+const required = Deno.env.get("PROCESS_LOCK_REQUIRE_POSTGRES") === "1";
+if (server.reason !== undefined) {
+  console.log(`PostgreSQL tests skipped: ${server.reason}`);
+}
+const ignore = server.reason !== undefined && !required;
+const url = server.url;
+const PERMS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-run",
+];
+
+function pgTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({
+    name: `postgres: ${name}`,
+    ignore,
+    // The postgres client keeps timers of its own that outlive a closed
+    // connection by a moment; the resource sanitizer (sockets, files) stays.
+    sanitizeOps: false,
+    fn: async () => {
+      if (server.reason !== undefined) {
+        throw new Error(`No PostgreSQL server: ${server.reason}`);
+      }
+      await fn();
+      // Let the client's own timers (closing sockets) run out.
+      await sleep(150);
+    },
+  });
+}
+
+let counter = 0;
+/** A lock name of its own for each test. */
+const unique = (what: string) => `${what}-${Deno.pid}-${++counter}`;
+
+/** Runs `query` on a short-lived connection of its own. */
+async function query<T extends Record<string, unknown>>(
+  text: string,
+): Promise<T[]> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return [...await sql.unsafe(text)] as unknown as T[];
+  } finally {
+    await sql.end({ timeout: 0 });
+  }
+}
+
+/** The advisory locks on `name`'s key: granted and waiting. */
+async function locksOn(name: string) {
+  const key = postgresLockKey(name);
+  const rows = await query<{ granted: boolean }>(
+    `SELECT granted FROM pg_locks WHERE locktype = 'advisory' AND classid = ${
+      key >> 32n & 0xffffffffn
+    }::oid AND objid = ${key & 0xffffffffn}::oid AND objsubid = 1`,
+  );
+  return {
+    granted: rows.filter((r) => r.granted).length,
+    waiting: rows.filter((r) => !r.granted).length,
+  };
+}
+
+/** Sessions that this module opened, other than idle ones of the tests. */
+async function lockSessions(): Promise<number> {
+  const rows = await query<{ n: string }>(
+    "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = '@locks/process-lock'",
+  );
+  return Number(rows[0].n);
+}
+
+async function eventually(
+  check: () => Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
+  const end = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > end) throw new Error(`Never: ${what}`);
+    await sleep(50);
+  }
+}
+
+pgTest(
+  "acquire, try, timeout and release; the lock shows in pg_locks under its documented key",
+  async () => {
+    const name = unique("basic");
+    // The key is reproducible in SQL.
+    const [{ key }] = await query<{ key: string }>(
+      `SELECT (('x' || left(encode(sha256(convert_to('${name}', 'UTF8')), 'hex'), 16))::bit(64)::bigint)::text AS key`,
+    );
+    assert.equal(BigInt(key), postgresLockKey(name));
+    await using a = new PostgresLock(name, { url });
+    await using b = new PostgresLock(name, { url });
+    assert.equal(await a.acquire(), true);
+    assert.equal(a.acquired, true);
+    assert.equal(a.isValid(), true);
+    assert.deepEqual(await locksOn(name), { granted: 1, waiting: 0 });
+    assert.equal(await b.acquire({ blocking: false }), false);
+    assert.equal(await b.acquire({ timeout: 0 }), false);
+    const start = performance.now();
+    assert.equal(await b.acquire({ timeout: 300 }), false);
+    const waited = performance.now() - start;
+    assert.ok(waited >= 280 && waited < 2_000, `waited ${waited} ms`);
+    await a.release();
+    assert.deepEqual(await locksOn(name), { granted: 0, waiting: 0 });
+    assert.equal(await b.acquire({ timeout: 0 }), true);
+    await b.release();
+    await assert.rejects(b.release(), /not held/);
+  },
+);
+
+pgTest(
+  "a second acquire on an object that holds the lock waits for its release",
+  async () => {
+    const name = unique("mutex");
+    await using lock = new PostgresLock(name, { url });
+    assert.equal(await lock.acquire(), true);
+    assert.equal(await lock.acquire({ timeout: 200 }), false);
+    await lock.release();
+  },
+);
+
+pgTest(
+  "timeout and abort leave nothing held or open, and a grant never outlives an abort",
+  async () => {
+    const name = unique("abort");
+    await using holder = new PostgresLock(name, { url });
+    await holder.acquire();
+    const before = await lockSessions();
+    await using lock = new PostgresLock(name, { url });
+    assert.equal(await lock.acquire({ timeout: 100 }), false);
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    setTimeout(() => controller.abort(reason), 100);
+    const start = performance.now();
+    await assert.rejects(
+      lock.acquire({ signal: controller.signal }),
+      (e) => e === reason,
+    );
+    assert.ok(performance.now() - start < 2_000);
+    assert.equal(lock.acquired, false);
+    await eventually(
+      async () => (await locksOn(name)).waiting === 0,
+      "the waits left the server's queue",
+    );
+    await eventually(
+      async () => (await lockSessions()) === before,
+      "the sessions of the aborted calls ended",
+    );
+    await holder.release();
+    // Abort after the grant raced the cancel: the lock is let go all the same.
+    for (let i = 0; i < 5; i++) {
+      const c = new AbortController();
+      const pending = lock.acquire({ signal: c.signal });
+      c.abort(reason);
+      await pending.then(async (ok) => {
+        if (ok) await lock.release();
+      }, () => {});
+    }
+    await eventually(
+      async () => (await locksOn(name)).granted === 0,
+      "no lock held after the aborts",
+    );
+  },
+);
+
+pgTest("readers share, a writer excludes, across processes", async () => {
+  const name = unique("rw");
+  await using reader = fixture("pg_hold.ts", ["read", url, name, "stdin"], {
+    permissions: PERMS,
+  });
+  await reader.waitFor("acquired");
+  const rw = new PostgresReaderWriterLock(name, { url });
+  assert.equal(await rw.acquireReadLock({ timeout: 0 }), true);
+  assert.equal(rw.readers, 1);
+  await rw.releaseReadLock();
+  assert.equal(await rw.acquireWriteLock({ timeout: 0 }), false);
+  const writing = rw.acquireWriteLock({ timeout: 10_000 });
+  await sleep(100);
+  await reader.closeStdin();
+  assert.equal(await writing, true);
+  assert.equal(rw.writing, true);
+  assert.equal(typeof rw.token, "bigint");
+  await using other = fixture(
+    "pg_hold.ts",
+    ["read", url, name, "0", JSON.stringify({ timeout: 0 })],
+    { permissions: PERMS },
+  );
+  assert.equal(await other.waitFor("not-acquired"), "not-acquired");
+  await rw.releaseWriteLock();
+  {
+    await using _ = await rw.readLock();
+    await assert.rejects(rw.writeLock({ timeout: 0 }), LockTimeoutError);
+  }
+  assert.equal(rw.readers, 0);
+  await reader.end();
+});
+
+pgTest(
+  "processes exclude each other: a counter with no lost update",
+  async () => {
+    await using dir = await tempDir();
+    const name = unique("counter");
+    const file = `${dir.path}/counter`;
+    Deno.writeTextFileSync(file, "0");
+    const n = 25;
+    const children = Array.from(
+      { length: 4 },
+      () =>
+        fixture("pg_hold.ts", ["counter", url, name, file, String(n)], {
+          permissions: PERMS,
+        }),
+    );
+    for (const child of children) {
+      await child.waitFor("done", 60_000);
+      await child.end();
+    }
+    assert.equal(Number(Deno.readTextFileSync(file)), 4 * n);
+  },
+);
+
+pgTest(
+  "a holder killed with SIGKILL frees the lock; a killed waiter holds nobody up",
+  async () => {
+    const name = unique("kill");
+    {
+      await using holder = fixture("pg_hold.ts", ["lock", url, name, "stdin"], {
+        permissions: PERMS,
+      });
+      await holder.waitFor("acquired");
+      await using lock = new PostgresLock(name, { url });
+      const waiting = lock.acquire({ timeout: 10_000 });
+      await sleep(100);
+      holder.process.kill("SIGKILL");
+      assert.equal(await waiting, true);
+      // A waiter that is killed leaves the server's queue.
+      await using waiter = fixture("pg_hold.ts", ["lock", url, name, "stdin"], {
+        permissions: PERMS,
+      });
+      await eventually(
+        async () => (await locksOn(name)).waiting === 1,
+        "the child waits",
+      );
+      waiter.process.kill("SIGKILL");
+      await eventually(
+        async () => (await locksOn(name)).waiting === 0,
+        "the killed waiter left the queue",
+      );
+      await lock.release();
+    }
+    await using next = new PostgresLock(name, { url });
+    assert.equal(await next.acquire({ timeout: 5_000 }), true);
+    await next.release();
+  },
+);
+
+pgTest(
+  "pg_terminate_backend on a holder makes isValid() false and aborts its signal",
+  async () => {
+    const name = unique("terminate");
+    await using lock = new PostgresLock(name, { url });
+    assert.equal(await lock.acquire(), true);
+    const signal = lock.signal;
+    assert.equal(signal.aborted, false);
+    const aborted = new Promise((resolve) =>
+      signal.addEventListener("abort", resolve)
+    );
+    await query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '@locks/process-lock' AND pid <> pg_backend_pid() AND query LIKE '%pg_advisory_lock%" +
+        postgresLockKey(name) + "%'",
+    );
+    await aborted;
+    assert.equal(lock.isValid(), false);
+    // The server freed it: another holder gets it at once.
+    await using other = new PostgresLock(name, { url });
+    assert.equal(await other.acquire({ timeout: 0 }), true);
+    await other.release();
+    await lock.release(); // lets the dead session go without throwing
+  },
+);
+
+pgTest(
+  "fencing tokens strictly increase across holders in several processes",
+  async () => {
+    const name = unique("token");
+    const tokens: bigint[] = [];
+    for (let i = 0; i < 3; i++) {
+      await using child = fixture("pg_hold.ts", ["lock", url, name, "0"], {
+        permissions: PERMS,
+      });
+      tokens.push(BigInt((await child.waitFor("acquired")).split(" ")[2]));
+      await child.end();
+      await using lock = new PostgresLock(name, { url });
+      await lock.acquire();
+      tokens.push(lock.token!);
+      await lock.release();
+      assert.equal(lock.token, undefined);
+    }
+    for (let i = 1; i < tokens.length; i++) {
+      assert.ok(tokens[i] > tokens[i - 1], tokens.join(", "));
+    }
+  },
+);
+
+pgTest(
+  "decorators hold the lock around each call, and time out with LockTimeoutError",
+  async () => {
+    const name = unique("decorated");
+    let running = 0;
+    let most = 0;
+    const work = postgresLocked(name, { url })(async (x: number) => {
+      most = Math.max(most, ++running);
+      await sleep(20);
+      running--;
+      return x * 2;
+    });
+    assert.deepEqual(await Promise.all([work(1), work(2), work(3)]), [2, 4, 6]);
+    assert.equal(most, 1);
+    await using holder = new PostgresLock(name, { url });
+    await holder.acquire();
+    const blocked = postgresWriteLocked(name, { url, timeout: 100 })(() => 1);
+    await assert.rejects(blocked(), LockTimeoutError);
+    await holder.release();
+    assert.equal(await blocked(), 1);
+  },
+);
+
+pgTest("bad names and options throw TypeError or RangeError", () => {
+  assert.throws(() => new PostgresLock("", { url }), TypeError);
+  // @ts-expect-error: a number is not a name
+  assert.throws(() => new PostgresLock(1, { url }), TypeError);
+  // @ts-expect-error: url must be a string or URL
+  assert.throws(() => new PostgresLock("x", { url: 5 }), /"url"/);
+  assert.throws(
+    // @ts-expect-error: not a client
+    () => new PostgresLock("x", { sql: {} }),
+    /"sql" must be a postgres client/,
+  );
+  assert.throws(
+    () => new PostgresLock("x", { url, keepaliveIdle: -1 }),
+    RangeError,
+  );
+  assert.throws(
+    () => new PostgresLock("x", { url, sql: postgres(url) }),
+    /either/,
+  );
+  const lock = new PostgresLock("x", { url });
+  return Promise.all([
+    assert.rejects(lock.acquire({ timeout: -1 }), RangeError),
+    // @ts-expect-error: wrong type
+    assert.rejects(lock.acquire({ delay: "1" }), TypeError),
+  ]).then(() => {});
+});
+
+pgTest(
+  "a user's client: the lock reserves one connection per hold and gives it back",
+  async () => {
+    const name = unique("client");
+    const sql = postgres(url, { max: 2, onnotice: () => {} });
+    try {
+      await using a = new PostgresLock(name, { sql });
+      await using b = new PostgresLock(name, { sql });
+      assert.equal(await a.acquire(), true);
+      assert.equal(await b.acquire({ timeout: 100 }), false);
+      await a.release();
+      assert.equal(await b.acquire({ timeout: 1_000 }), true);
+      await b.release();
+      // The connections are back in the pool, and hold nothing.
+      assert.deepEqual(await locksOn(name), { granted: 0, waiting: 0 });
+      assert.equal((await sql`SELECT 1 AS one`)[0].one, 1);
+    } finally {
+      await sql.end({ timeout: 0 });
+    }
+  },
+);
+
+pgTest("a script that acquires and releases exits on its own", async () => {
+  const name = unique("exit");
+  const script = `import { PostgresLock } from "${
+    new URL("../postgres.ts", import.meta.url).href
+  }";
+const lock = new PostgresLock(${JSON.stringify(name)}, { url: ${
+    JSON.stringify(url)
+  } });
+await lock.acquire();
+await lock.release();
+console.log("released");`;
+  const start = performance.now();
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
+  assert.match(new TextDecoder().decode(result.stdout), /released/);
+  assert.ok(performance.now() - start < 10_000);
+});
+
+pgTest("cli --postgres: a lock name, the conflict code, and -w", async () => {
+  const name = unique("cli");
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const runCli = (args: string[]) =>
+    run(Deno.execPath(), ["run", "--quiet", ...PERMS, cli, ...args]);
+  const ok = await runCli(["--postgres", url, "-n", name, "echo", "hi"]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, "hi\n");
+  await using holder = new PostgresLock(name, { url });
+  await holder.acquire();
+  assert.equal((await runCli(["--postgres", url, "-n", name, "true"])).code, 1);
+  assert.equal(
+    (await runCli(["--postgres", url, "-n", "-E", "9", name, "true"])).code,
+    9,
+  );
+  const start = performance.now();
+  const timed = await runCli(["--postgres", url, "-w", "0.3", name, "true"]);
+  assert.equal(timed.code, 1);
+  assert.ok(performance.now() - start >= 300);
+  const shared = await runCli(["--postgres", url, "-s", "-n", name, "true"]);
+  assert.equal(shared.code, 1);
+  await holder.release();
+  assert.equal((await runCli(["--postgres", url, "-s", name, "true"])).code, 0);
+});
+
+Deno.test("loading mod.ts loads no npm package; postgres.ts does", async () => {
+  // The module graph of an entry point: every module it loads.
+  const graph = async (entry: string) => {
+    const out = await run(Deno.execPath(), ["info", "--json", entry]);
+    const info = JSON.parse(out.stdout) as {
+      modules: { specifier: string }[];
+    };
+    return info.modules.map((m) => m.specifier);
+  };
+  const root = new URL("../", import.meta.url);
+  // (cli.ts imports postgres.ts dynamically, only for --postgres.)
+  for (
+    const entry of [
+      "mod.ts",
+      "lock.ts",
+      "rwlock.ts",
+      "decorators.ts",
+      "owner.ts",
+    ]
+  ) {
+    const modules = await graph(new URL(entry, root).pathname);
+    assert.ok(modules.length > 1, entry);
+    const outside = modules.filter((m) =>
+      !m.startsWith("file:") && !m.startsWith("node:")
+    );
+    assert.deepEqual(outside, [], entry);
+  }
+  const pg = await graph(new URL("postgres.ts", root).pathname);
+  assert.ok(pg.some((m) => m.startsWith("npm:")), pg.join(", "));
+});
