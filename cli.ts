@@ -409,22 +409,15 @@ export async function main(args: string[]): Promise<number> {
 
 /** Runs the command, passing signals on, and returns its exit status. */
 async function run(command: string[], signals: Deno.Signal[]): Promise<number> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(command[0], {
-      args: command.slice(1),
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-  } catch (error) {
-    const notFound = error instanceof Deno.errors.NotFound;
-    console.error(
-      `process-lock: cannot run ${command[0]}: ${(error as Error).message}`,
-    );
-    return notFound ? 127 : 126;
-  }
+  // Listen before the command starts, so that no signal finds this process
+  // without a listener (which would end it and free the lock).
+  let child: Deno.ChildProcess | undefined;
+  const early: Deno.Signal[] = [];
   const forward = (signal: Deno.Signal) => () => {
+    if (child === undefined) {
+      early.push(signal);
+      return;
+    }
     try {
       child.kill(signal);
     } catch {
@@ -436,6 +429,21 @@ async function run(command: string[], signals: Deno.Signal[]): Promise<number> {
     Deno.addSignalListener(signal, listener);
   }
   try {
+    try {
+      child = new Deno.Command(command[0], {
+        args: command.slice(1),
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn();
+    } catch (error) {
+      const notFound = error instanceof Deno.errors.NotFound;
+      console.error(
+        `process-lock: cannot run ${command[0]}: ${(error as Error).message}`,
+      );
+      return notFound ? 127 : 126;
+    }
+    for (const signal of early) child.kill(signal);
     const status = await child.status;
     if (status.signal !== null) {
       return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
