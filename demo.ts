@@ -5,10 +5,12 @@
  * each process did and the final count against the expected one, and exits
  * non-zero if any update was lost.
  *
- *   deno task demo [--processes N] [--increments N] [--no-lock]
+ *   deno task demo [--processes N] [--increments N] [--no-lock] [--postgres]
  *
  * `--no-lock` runs the same increments without the lock, to show the lost
- * updates that the lock prevents.
+ * updates that the lock prevents. `--postgres` takes a `PostgresLock`
+ * instead (`DATABASE_URL`, else a throwaway server started from the
+ * machine's PostgreSQL binaries), as processes on several hosts would.
  *
  * @module
  */
@@ -22,8 +24,19 @@ async function worker(
   counterPath: string,
   n: number,
   locked: boolean,
+  url: string,
 ) {
-  const lock = new InterProcessLock(lockPath);
+  // With PostgreSQL, one client per process: each acquisition reserves its
+  // connection instead of opening a session of its own.
+  const sql = url === "" ? undefined : (await import("postgres")).default(url, {
+    max: 1,
+    onnotice: () => {},
+  });
+  const lock = sql === undefined
+    ? new InterProcessLock(lockPath)
+    : new (await import("./postgres.ts")).PostgresLock("demo-counter", {
+      sql,
+    });
   let longestWait = 0;
   const start = performance.now();
   for (let i = 0; i < n; i++) {
@@ -33,9 +46,10 @@ async function worker(
     const value = Number(Deno.readTextFileSync(counterPath) || "0");
     await sleep(0); // a real gap between read and write, as in real work
     Deno.writeTextFileSync(counterPath, String(value + 1));
-    if (locked) lock.release();
+    if (locked) await lock.release();
   }
   const elapsed = performance.now() - start;
+  await sql?.end();
   console.log(JSON.stringify({ pid: Deno.pid, n, elapsed, longestWait }));
 }
 
@@ -58,9 +72,23 @@ async function main() {
   const counterPath = `${dir}/counter`;
   const lockPath = `${dir}/counter.lock`;
   Deno.writeTextFileSync(counterPath, "0");
+  let url = "";
+  if (Deno.args.includes("--postgres")) {
+    const { pgServer } = await import("./tests/_pg_server.ts");
+    const server = await pgServer();
+    if (server.reason !== undefined) {
+      console.error(`No PostgreSQL server: ${server.reason}`);
+      Deno.exit(69);
+    }
+    url = server.url;
+  }
   console.log(
     `${processes} processes x ${increments} increments of ${counterPath}, ${
-      locked ? `each under the lock ${lockPath}` : "WITHOUT the lock"
+      !locked
+        ? "WITHOUT the lock"
+        : url
+        ? `each under the PostgreSQL lock "demo-counter" (${url})`
+        : `each under the lock ${lockPath}`
     }`,
   );
   const self = new URL(import.meta.url).pathname;
@@ -73,12 +101,15 @@ async function main() {
           "--quiet",
           "--allow-read",
           "--allow-write",
+          "--allow-net",
+          "--allow-env",
           self,
           "--worker",
           lockPath,
           counterPath,
           String(increments),
           String(locked),
+          url,
         ],
         stdout: "piped",
         stderr: "inherit",
@@ -115,8 +146,8 @@ async function main() {
 }
 
 if (Deno.args[0] === "--worker") {
-  const [, lockPath, counterPath, n, locked] = Deno.args;
-  await worker(lockPath, counterPath, Number(n), locked === "true");
+  const [, lockPath, counterPath, n, locked, url] = Deno.args;
+  await worker(lockPath, counterPath, Number(n), locked === "true", url ?? "");
 } else {
   await main();
 }
