@@ -12,6 +12,8 @@
  *   deno task bench --quick           (fewer samples)
  *   deno task bench --only=NAME       (uncontended, handoff, kill, cpu,
  *                                      counter or loop)
+ *   deno task bench --postgres        (the PostgreSQL locks, beside a
+ *                                      polling pg_try_advisory_lock loop)
  *
  * @module
  */
@@ -21,6 +23,9 @@ import {
   interprocessLocked,
   InterProcessReaderWriterLock,
 } from "../mod.ts";
+import postgres from "postgres";
+import { PostgresLock, postgresLockKey } from "../postgres.ts";
+import { pgServer } from "../tests/_pg_server.ts";
 
 /** How a process waits: the library in its two modes, and the baselines. */
 type Kind = "lib" | "libt" | "raw" | "poll" | "idle";
@@ -30,6 +35,45 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const encoder = new TextEncoder();
 const say = (line: string) =>
   Deno.stdout.writeSync(encoder.encode(line + "\n"));
+
+// ------------------------------------------------------------ PostgreSQL
+
+/** One client per process, connected on first use. */
+let pgClient: ReturnType<typeof postgres> | undefined;
+function pgSql(): ReturnType<typeof postgres> {
+  pgClient ??= postgres(PG_URL, { max: 2, onnotice: () => {} });
+  return pgClient;
+}
+let PG_URL = "";
+
+/**
+ * A PostgreSQL waiter: "pg" (PostgresLock on this process's client, waiting
+ * in the server) or "pgpoll" (pg_try_advisory_lock, sleeping 10 ms more per
+ * failed try up to 100 ms).
+ */
+async function pgAcquireAs(
+  kind: string,
+  name: string,
+): Promise<() => Promise<void>> {
+  if (kind === "pg") {
+    const lock = new PostgresLock(name, { sql: pgSql() });
+    if (!(await lock.acquire())) throw new Error("not acquired");
+    return () => lock.release();
+  }
+  const session = await pgSql().reserve();
+  const key = postgresLockKey(name);
+  for (let attempt = 1;; attempt++) {
+    const [row] = await session.unsafe(
+      `SELECT pg_try_advisory_lock(${key}) AS ok`,
+    );
+    if (row.ok) break;
+    await sleep(Math.min(attempt * 10, 100));
+  }
+  return async () => {
+    await session.unsafe(`SELECT pg_advisory_unlock(${key})`);
+    session.release();
+  };
+}
 
 /** A waiter of the given kind: resolves once the lock is held. */
 async function acquireAs(kind: Kind, path: string): Promise<() => void> {
@@ -197,6 +241,8 @@ function spawn(args: string[]) {
       "--allow-read",
       "--allow-write",
       "--allow-sys=hostname",
+      "--allow-net",
+      "--allow-env",
       import.meta.filename!,
       ...args,
     ],
@@ -569,9 +615,253 @@ async function main() {
   await Deno.remove(dir, { recursive: true });
 }
 
+/** PostgreSQL hand-off worker: waits each time the parent says "go". */
+async function pgHandoffWorker(kind: string, name: string) {
+  // Warm up the client and the code.
+  for (let i = 0; i < 20; i++) {
+    await (await pgAcquireAs(kind, `${name}-warm`))();
+  }
+  say("ready");
+  for await (const line of linesOf(Deno.stdin.readable)) {
+    if (line !== "go") break;
+    const acquiring = pgAcquireAs(kind, name);
+    say("waiting");
+    const release = await acquiring;
+    say(`got ${now()}`);
+    await release();
+  }
+  await pgClient?.end();
+}
+
+/** PostgreSQL counter worker. */
+async function pgCounterWorker(
+  kind: string,
+  name: string,
+  counter: string,
+  n: number,
+) {
+  let longest = 0;
+  const file = Deno.openSync(counter, { read: true, write: true });
+  const bytes = new Uint8Array(COUNTER_WIDTH);
+  for (let i = 0; i < 20; i++) {
+    await (await pgAcquireAs(kind, `${name}-warm`))();
+  }
+  say("ready");
+  await linesOf(Deno.stdin.readable).next();
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    const t = now();
+    const release = await pgAcquireAs(kind, name);
+    longest = Math.max(longest, now() - t);
+    file.seekSync(0, Deno.SeekMode.Start);
+    const got = file.readSync(bytes) ?? 0;
+    const value = Number(new TextDecoder().decode(bytes.subarray(0, got)));
+    file.seekSync(0, Deno.SeekMode.Start);
+    file.writeSync(counterBytes(value + 1));
+    await release();
+  }
+  file.close();
+  await pgClient?.end();
+  say(JSON.stringify({ longest, elapsed: now() - start }));
+}
+
+async function pgMain(quick: boolean) {
+  const server = await pgServer();
+  if (server.reason !== undefined) {
+    console.log(`No PostgreSQL server: ${server.reason}`);
+    Deno.exit(69);
+  }
+  PG_URL = server.url;
+  const print = (line = "") => console.log(line);
+  const label: Record<string, string> = {
+    pg: "PostgresLock (waits in the server)",
+    pgpoll: "baseline: polling pg_try_advisory_lock (10-100 ms)",
+  };
+  const run = `pg-${Date.now()}`;
+  const samples = quick ? 30 : 100;
+  print(`## PostgreSQL: hand-off between two processes, ${samples} samples`);
+  print();
+  print("| waiter | p50 | p99 | max |");
+  print("| --- | ---: | ---: | ---: |");
+  for (const kind of ["pg", "pgpoll"]) {
+    const name = `${run}-handoff-${kind}`;
+    const child = spawn(["--worker", "pghandoff", kind, name, PG_URL]);
+    const lines = new Lines(child.stdout);
+    await lines.next(); // "ready"
+    const writer = child.stdin.getWriter();
+    const latencies: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const release = await pgAcquireAs("pg", name);
+      await writer.write(encoder.encode("go\n"));
+      await lines.next(); // "waiting"
+      await sleep(15 + Math.random() * 10);
+      const released = now();
+      await release();
+      latencies.push(Number((await lines.next()).split(" ")[1]) - released);
+    }
+    await writer.close();
+    await child.status;
+    print(
+      `| ${label[kind]} | ${fmt(percentile(latencies, 50))} | ${
+        fmt(percentile(latencies, 99))
+      } | ${fmt(Math.max(...latencies))} |`,
+    );
+  }
+  print();
+
+  const rounds = quick ? 5 : 15;
+  print(
+    `## PostgreSQL: holder killed with SIGKILL until a waiter holds the lock, ${rounds} rounds`,
+  );
+  print();
+  print("| waiter | p50 | max |");
+  print("| --- | ---: | ---: |");
+  for (const kind of ["pg", "pgpoll"]) {
+    const waits: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const name = `${run}-kill-${kind}-${i}`;
+      const holder = spawn(["--worker", "pghold", name, PG_URL]);
+      await new Lines(holder.stdout).next(); // "held"
+      const acquiring = pgAcquireAs(kind, name);
+      await sleep(50 + Math.random() * 20);
+      const killed = now();
+      holder.kill("SIGKILL");
+      const release = await acquiring;
+      waits.push(now() - killed);
+      await release();
+      await holder.status;
+      await holder.stdin.close().catch(() => {});
+    }
+    print(
+      `| ${label[kind]} | ${fmt(percentile(waits, 50))} | ${
+        fmt(Math.max(...waits))
+      } |`,
+    );
+  }
+  print();
+
+  print("## PostgreSQL: timeout and abort, how late they settle");
+  print();
+  {
+    const name = `${run}-late`;
+    const holder = new PostgresLock(name, { sql: pgSql() });
+    await holder.acquire();
+    const lates: number[] = [];
+    const abortLates: number[] = [];
+    for (let i = 0; i < (quick ? 5 : 15); i++) {
+      const lock = new PostgresLock(name, { sql: pgSql() });
+      let t = performance.now();
+      await lock.acquire({ timeout: 100 });
+      lates.push(performance.now() - t - 100);
+      const c = new AbortController();
+      setTimeout(() => c.abort(), 100);
+      t = performance.now();
+      await lock.acquire({ signal: c.signal }).catch(() => {});
+      abortLates.push(performance.now() - t - 100);
+    }
+    await holder.release();
+    print("| what | p50 past its moment | max |");
+    print("| --- | ---: | ---: |");
+    print(
+      `| timeout: 100 | ${fmt(percentile(lates, 50))} | ${
+        fmt(Math.max(...lates))
+      } |`,
+    );
+    print(
+      `| abort after 100 ms | ${fmt(percentile(abortLates, 50))} | ${
+        fmt(Math.max(...abortLates))
+      } |`,
+    );
+  }
+  print();
+
+  print("## PostgreSQL: uncontended acquire + release, one process");
+  print();
+  print("| lock | per second |");
+  print("| --- | ---: |");
+  for (const which of ["sql", "url"]) {
+    const name = `${run}-alone-${which}`;
+    const ms = quick ? 1_000 : 3_000;
+    let n = 0;
+    const t = performance.now();
+    while (performance.now() - t < ms) {
+      const lock = which === "sql"
+        ? new PostgresLock(name, { sql: pgSql() })
+        : new PostgresLock(name, { url: PG_URL });
+      await lock.acquire();
+      await lock.release();
+      n++;
+    }
+    print(
+      `| PostgresLock with ${
+        which === "sql"
+          ? "a client of its own process (sql)"
+          : "a session per acquisition (url)"
+      } | ${(n / ((performance.now() - t) / 1000)).toFixed(0)} |`,
+    );
+  }
+  print();
+
+  const n = quick ? 50 : 150;
+  print(`## PostgreSQL: 8 processes x ${n} locked increments of one file`);
+  print();
+  print("| waiter | increments/s | lost updates | longest single wait |");
+  print("| --- | ---: | ---: | ---: |");
+  const dir = await Deno.makeTempDir({ prefix: "process-lock-bench-" });
+  for (const kind of ["pg", "pgpoll"]) {
+    const counter = `${dir}/${kind}.counter`;
+    Deno.writeFileSync(counter, counterBytes(0));
+    const children = Array.from(
+      { length: 8 },
+      () =>
+        spawn([
+          "--worker",
+          "pgcounter",
+          kind,
+          `${run}-count-${kind}`,
+          PG_URL,
+          counter,
+          String(n),
+        ]),
+    );
+    const lines = children.map((c) => new Lines(c.stdout));
+    await Promise.all(lines.map((l) => l.next()));
+    await Promise.all(children.map(async (c) => {
+      const writer = c.stdin.getWriter();
+      await writer.write(encoder.encode("go\n"));
+      await writer.close();
+    }));
+    const reports = await Promise.all(
+      lines.map(async (l) => JSON.parse(await l.next())),
+    );
+    await Promise.all(children.map((c) => c.status));
+    const final = Number(Deno.readTextFileSync(counter));
+    const work = Math.max(...reports.map((r) => r.elapsed));
+    print(
+      `| ${label[kind]} | ${(8 * n / (work / 1000)).toFixed(0)} | ${
+        8 * n - final
+      } | ${fmt(Math.max(...reports.map((r) => r.longest)))} |`,
+    );
+  }
+  print();
+  await Deno.remove(dir, { recursive: true });
+  await pgClient?.end();
+}
+
 if (Deno.args[0] === "--worker") {
   const [, role, ...rest] = Deno.args;
-  if (role === "handoff") await handoffWorker(rest[0] as Kind, rest[1]);
+  if (role.startsWith("pg")) {
+    PG_URL = rest.at(role === "pgcounter" ? 2 : role === "pghold" ? 1 : 2)!;
+  }
+  if (role === "pghandoff") await pgHandoffWorker(rest[0], rest[1]);
+  else if (role === "pgcounter") {
+    await pgCounterWorker(rest[0], rest[1], rest[3], Number(rest[4]));
+  } else if (role === "pghold") {
+    const lock = new PostgresLock(rest[0], { url: PG_URL });
+    await lock.acquire();
+    say("held");
+    setInterval(() => {}, 1_000); // until killed
+  } else if (role === "handoff") await handoffWorker(rest[0] as Kind, rest[1]);
   else if (role === "counter") {
     await counterWorker(rest[0] as Kind, rest[1], rest[2], Number(rest[3]));
   } else if (role === "cpu") await cpuWorker(rest[0] as Kind, rest[1]);
@@ -582,6 +872,8 @@ if (Deno.args[0] === "--worker") {
     say("held");
     setInterval(() => {}, 1_000); // until killed
   }
+} else if (Deno.args.includes("--postgres")) {
+  await pgMain(Deno.args.includes("--quick"));
 } else {
   await main();
 }
