@@ -59,10 +59,12 @@ import {
  */
 export interface LockOptions {
   /**
-   * Sleeps between tries. It receives the time in milliseconds and a signal
-   * that is aborted when the wait ends early (a release woke the waiter, or
-   * the call was aborted); it should stop its timer then. `delay` from
-   * `@std/async` has this shape and can be passed as is.
+   * Sleeps between the tries of a call with a `timeout` or a `signal` (a
+   * call without either waits in the kernel and never sleeps). It receives
+   * the time in milliseconds and a signal that is aborted when the wait
+   * ends early (a release woke the waiter, or the call was aborted); it
+   * should stop its timer then. `delay` from `@std/async` has this shape
+   * and can be passed as is.
    *
    * @default {a built-in timer}
    */
@@ -77,6 +79,13 @@ export interface LockOptions {
 
 /**
  * Options of one acquire call, with fasteners' defaults in milliseconds.
+ *
+ * How a blocking call waits for a lock held by another process: without
+ * `timeout` and `signal` nothing can cancel it, so it waits in the kernel
+ * (`FsFile.lock()`, woken the moment the lock is free, no polling). With
+ * either, it watches the lock file (a release wakes it) and tries again
+ * after `delay`, `delay` more after each pause, up to `maxDelay`: fasteners'
+ * backoff, as the safety net for releases that make no event.
  *
  * @example Waiting at most five seconds, or until the user gives up
  * ```ts
@@ -110,10 +119,7 @@ export interface AcquireOptions {
   delay?: number;
   /**
    * The longest pause between tries, in milliseconds; a value below
-   * `delay` means `delay`. While the holder is known to wake its waiters
-   * when it releases (a process of this library on this machine, on Linux,
-   * with `--allow-sys=hostname`), pauses are `maxDelay` x 10 instead: the
-   * timer is then only a safety net.
+   * `delay` means `delay`.
    *
    * @default {100}
    */
@@ -249,9 +255,14 @@ export class InterProcessLock implements Disposable {
   }
 
   /**
-   * Acquires the lock: one try, then (when blocking) tries again after
-   * `delay` ms, `delay` more after each failed try up to `maxDelay`, and
-   * at once when a release is seen, until `timeout` passes.
+   * Acquires the lock: one try, then (when blocking) waits as
+   * {@linkcode AcquireOptions} says: in the kernel when nothing can cancel
+   * the call, else by watching the file with fasteners' backoff, until
+   * `timeout` passes. Calls of one process get the lock in arrival order;
+   * a process that has kept the lock for a while steps aside for a moment
+   * when another process waits. Disposing the object during a wait in the
+   * kernel rejects the call at once; the lock, when the kernel grants it,
+   * is let go at once.
    *
    * @param options When and how long to wait.
    * @returns True once held; false when a non-blocking try failed or the
@@ -280,11 +291,11 @@ export class InterProcessLock implements Disposable {
   }
 
   /**
-   * Releases the lock: unlocks the file (other processes can take the lock
-   * from here on) and hands the lock to the next task of this process that
-   * waits for it. The file is closed at once, or, in a lock file that this
-   * library created (not on Windows), at the end of the current job unless
-   * an acquire of this process takes it back first.
+   * Releases the lock: empties the owner record, closes the file (other
+   * processes can take the lock from here on) and hands the lock to the
+   * next task of this process that waits for it, unless this process has
+   * kept the lock for 5 ms while another process waits: then it steps
+   * aside for 2 ms.
    *
    * @throws {Error} If this object does not hold the lock.
    */

@@ -7,17 +7,21 @@
  * times in milliseconds.
  *
  * The kernel lock on a file (`flock(2)` on Linux and macOS, `LockFileEx`
- * on Windows, through `Deno.FsFile.tryLock`) does the locking; this module
- * adds non-blocking and blocking acquisition, timeouts, fasteners' backoff,
- * cancellation with an `AbortSignal`, wake-up as soon as a holder releases,
- * turns between processes (a small waiter queue kept in the lock file), a
- * readers-writer variant, decorators, and checks that the locked file is
- * still the one at the path. A holder that dies frees its lock with it, so
- * there are no stale lock files: the file is never deleted.
+ * on Windows, through `Deno.FsFile.tryLock` and `lock`) does the locking;
+ * this module adds non-blocking and blocking acquisition, timeouts,
+ * fasteners' backoff, cancellation with an `AbortSignal`, a wait in the
+ * kernel when nothing can cancel the call and wake-up on release when
+ * something can, arrival order inside one process, a step-aside that keeps
+ * a busy process from starving the others, a readers-writer variant,
+ * decorators, owner records, and checks that the locked file is still the
+ * one at the path. A holder that dies frees its lock with it, so there are
+ * no stale lock files: the file is never deleted. The same locks across
+ * machines, on PostgreSQL, are in `@locks/process-lock/postgres`.
  *
  * Permissions: `--allow-read` and `--allow-write` for the lock file
  * (`--allow-sys=hostname` optionally, to record the host name of a holder;
- * on Linux it also lets a waiter on a holder of this library poll seldom).
+ * `--allow-run`, or read access to `/proc`, lets `readLockOwner()` tell a
+ * dead holder's record from a live one).
  *
  * @example Usage
  * ```ts
