@@ -19,7 +19,6 @@ import type {
 } from "./_options.ts";
 import {
   closeLockFile,
-  lockFile,
   statIfSameFile,
   statIfStill,
   tryLockPath,
@@ -87,15 +86,6 @@ const states = new Map<string, KeyState>();
 function stateOf(key: string): KeyState {
   let state = states.get(key);
   if (state === undefined) {
-    if (states.size > 1000) {
-      const now = performance.now();
-      for (const [k, s] of states) {
-        if (
-          s.holders === 0 && s.queue.length === 0 &&
-          now - s.lastRelease > STREAK_MS
-        ) states.delete(k);
-      }
-    }
     state = {
       queue: [],
       holders: 0,
@@ -368,7 +358,8 @@ async function waitInKernel(
   exclusive: boolean,
   signal: AbortSignal,
 ): Promise<void> {
-  const locking = lockFile(file, exclusive);
+  // Nothing can interrupt this wait.
+  const locking = file.lock(exclusive);
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<"aborted">((resolve) => {
     onAbort = () => resolve("aborted");

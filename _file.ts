@@ -128,21 +128,10 @@ export function tryLockFile(file: Deno.FsFile, exclusive: boolean): boolean {
 }
 
 /**
- * Waits in the kernel until the lock is held through `file`. Nothing can
- * interrupt this wait.
- */
-export async function lockFile(
-  file: Deno.FsFile,
-  exclusive: boolean,
-): Promise<void> {
-  await file.lock(exclusive);
-}
-
-/**
  * Checks that `path` still names the file open as `file` (same device and
  * inode).
  *
- * @returns The open file's info, or undefined once the file at the path was
+ * @returns The file's info, or undefined once the file at the path was
  * deleted or replaced.
  * @throws A `Deno.errors` error naming the path when it cannot be checked.
  */
@@ -150,17 +139,7 @@ export function statIfSameFile(
   file: Deno.FsFile,
   path: string,
 ): Deno.FileInfo | undefined {
-  const held = file.statSync();
-  let current: Deno.FileInfo;
-  try {
-    current = Deno.statSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw explain(error, path);
-  }
-  return held.dev === current.dev && held.ino === current.ino
-    ? held
-    : undefined;
+  return statIfStill(file.statSync(), path);
 }
 
 /**

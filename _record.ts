@@ -9,19 +9,18 @@
 //   offset 68  the owner record: JSON, space-padded, "\n"
 //   size 256
 
-import process from "node:process";
-
 /** The first bytes of a lock file that carries the block. */
 export const MAGIC = "@locks/process-lock owner record v2\n";
 /** The size of the whole block, magic included, in bytes. */
 export const BLOCK_SIZE = 256;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const MAGIC_BYTES = encoder.encode(MAGIC);
+/** The magic as bytes. */
+export const MAGIC_BYTES: Uint8Array = encoder.encode(MAGIC);
 const MARK_OFFSET = MAGIC_BYTES.length;
 const MARK_SIZE = 32;
-const OWNER_OFFSET = MARK_OFFSET + MARK_SIZE;
+/** Where the owner record starts. */
+export const OWNER_OFFSET: number = MARK_OFFSET + MARK_SIZE;
 const OWNER_SIZE = BLOCK_SIZE - OWNER_OFFSET;
 
 /** A waiting process, as its mark says: when it last said so, and its pid. */
@@ -79,7 +78,8 @@ const EMPTY_MARK = padded("", MARK_SIZE);
 /** The head read by readHead (reused: it is parsed at once). */
 const head = new Uint8Array(OWNER_OFFSET);
 
-function readFully(file: Deno.FsFile, bytes: Uint8Array): number {
+/** Reads until `bytes` is full or the file ends; returns the count. */
+export function readFully(file: Deno.FsFile, bytes: Uint8Array): number {
   let got = 0;
   while (got < bytes.length) {
     const n = file.readSync(bytes.subarray(got));
@@ -253,68 +253,4 @@ export function clearMark(file: Deno.FsFile, mine: Mark): void {
   } catch {
     // It expires by itself.
   }
-}
-
-/**
- * Reads the owner record of `file`.
- *
- * @returns The record, or undefined when the file carries none.
- * @throws A read error.
- */
-export function readOwner(file: Deno.FsFile): OwnerFields | undefined {
-  file.seekSync(0, Deno.SeekMode.Start);
-  const bytes = new Uint8Array(BLOCK_SIZE);
-  const got = readFully(file, bytes);
-  if (got < BLOCK_SIZE) return undefined;
-  if (!MAGIC_BYTES.every((byte, i) => byte === bytes[i])) return undefined;
-  const text = decoder.decode(bytes.subarray(OWNER_OFFSET)).trim();
-  if (text === "") return undefined;
-  try {
-    const value = JSON.parse(text);
-    if (
-      typeof value?.pid === "number" && typeof value.hostname === "string" &&
-      typeof value.since === "string"
-    ) {
-      return value;
-    }
-  } catch {
-    // Torn or foreign: no record.
-  }
-  return undefined;
-}
-
-function granted(descriptor: Deno.PermissionDescriptor): boolean {
-  try {
-    return Deno.permissions.querySync(descriptor).state === "granted";
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Whether process `pid` of this machine is alive: through `kill(pid, 0)`
- * with `--allow-run`, else `/proc/<pid>` on Linux with read access to it.
- *
- * @returns true or false, or undefined when it cannot be told.
- */
-export function isProcessAlive(pid: number): boolean | undefined {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (granted({ name: "run" })) {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as { code?: string }).code === "EPERM";
-    }
-  }
-  const proc = `/proc/${pid}`;
-  if (Deno.build.os === "linux" && granted({ name: "read", path: proc })) {
-    try {
-      Deno.statSync(proc);
-      return true;
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return false;
-    }
-  }
-  return undefined;
 }

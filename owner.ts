@@ -38,7 +38,17 @@
  */
 
 import { toLockPath } from "./_options.ts";
-import { hostname, isProcessAlive, readOwner } from "./_record.ts";
+import process from "node:process";
+import {
+  BLOCK_SIZE,
+  hostname,
+  MAGIC_BYTES,
+  OWNER_OFFSET,
+  type OwnerFields,
+  readFully,
+} from "./_record.ts";
+
+const decoder = new TextDecoder();
 import { explain, tryLockFile } from "./_file.ts";
 
 /**
@@ -121,4 +131,68 @@ export function readLockOwner(path: string | URL): LockOwner | null {
   } finally {
     file.close();
   }
+}
+
+/**
+ * Reads the owner record of `file`.
+ *
+ * @returns The record, or undefined when the file carries none.
+ * @throws A read error.
+ */
+function readOwner(file: Deno.FsFile): OwnerFields | undefined {
+  file.seekSync(0, Deno.SeekMode.Start);
+  const bytes = new Uint8Array(BLOCK_SIZE);
+  const got = readFully(file, bytes);
+  if (got < BLOCK_SIZE) return undefined;
+  if (!MAGIC_BYTES.every((byte, i) => byte === bytes[i])) return undefined;
+  const text = decoder.decode(bytes.subarray(OWNER_OFFSET)).trim();
+  if (text === "") return undefined;
+  try {
+    const value = JSON.parse(text);
+    if (
+      typeof value?.pid === "number" && typeof value.hostname === "string" &&
+      typeof value.since === "string"
+    ) {
+      return value;
+    }
+  } catch {
+    // Torn or foreign: no record.
+  }
+  return undefined;
+}
+
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether process `pid` of this machine is alive: through `kill(pid, 0)`
+ * with `--allow-run`, else `/proc/<pid>` on Linux with read access to it.
+ *
+ * @returns true or false, or undefined when it cannot be told.
+ */
+function isProcessAlive(pid: number): boolean | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (granted({ name: "run" })) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as { code?: string }).code === "EPERM";
+    }
+  }
+  const proc = `/proc/${pid}`;
+  if (Deno.build.os === "linux" && granted({ name: "read", path: proc })) {
+    try {
+      Deno.statSync(proc);
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+    }
+  }
+  return undefined;
 }
