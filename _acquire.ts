@@ -3,7 +3,8 @@
 //
 // - A call first tries once, without waiting.
 // - Blocking calls of one process wait in arrival order; only the first one
-//   (the head) tries, and a release in this process hands the lock to it.
+//   (the head) tries. A release in this process wakes it, and it tries at
+//   once; when it leaves, the next one becomes the head.
 // - The head waits for the lock held by another process in the kernel when
 //   nothing can cancel the call (no timeout, no signal); otherwise it watches
 //   the file and backs off as fasteners does (delay, +delay per timer, up to
@@ -51,16 +52,10 @@ const RECHECK_MS = 1_000;
 const MIN_SLEEP = 1;
 
 /** Why a sleep ended. */
-type WakeReason = "timer" | "release" | "change" | "handoff" | "abort";
+type WakeReason = "timer" | "release" | "change" | "abort";
 
 interface Waiter {
   readonly exclusive: boolean;
-  /** One synchronous try, for a hand-off by a release of this process. */
-  readonly tryNow: () => boolean;
-  /** Set when a hand-off acquired the lock for this waiter. */
-  granted: boolean;
-  /** Set while the call waits in the kernel (the kernel hands it over). */
-  inKernel: boolean;
   /** A wake-up that came while the waiter was not sleeping. */
   pending: WakeReason | undefined;
   /** Ends the current sleep early. */
@@ -98,11 +93,6 @@ function stateOf(key: string): KeyState {
   return state;
 }
 
-/** The first waiter that has not been handed the lock. */
-function headOf(state: KeyState): Waiter | undefined {
-  return state.queue.find((waiter) => !waiter.granted);
-}
-
 /** What one acquire call asks for. */
 export interface AcquireRequest {
   /** The lock file's absolute path. */
@@ -119,8 +109,8 @@ export interface AcquireRequest {
 }
 
 /**
- * Acquires a lock: fasteners' semantics, plus in-process order and hand-off,
- * the kernel wait and wake-up on release.
+ * Acquires a lock: fasteners' semantics, plus in-process order, the kernel
+ * wait and wake-up on release.
  *
  * @returns True once held; false when non-blocking or timed out.
  * @throws `signal.reason` when aborted; file-system errors naming the path.
@@ -197,9 +187,6 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
     options.signal === undefined;
   const waiter: Waiter = {
     exclusive,
-    tryNow: attempt,
-    granted: false,
-    inKernel: false,
     pending: undefined,
     wake: (reason) => {
       waiter.pending ??= reason;
@@ -219,34 +206,25 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
     let sleepMs = options.delay;
     while (true) {
       signal.throwIfAborted();
-      if (waiter.granted) {
-        acquired = true;
-        logger?.debug(`Handed the ${kind} lock on "${key}" by this process`);
-        break;
-      }
       const now = performance.now();
       const remaining = deadline - now;
+      const head = state.queue[0] === waiter;
       if (remaining <= 0) {
         // As fasteners: one last try when the time is up.
-        if (headOf(state) === waiter && attempt()) {
-          acquired = true;
-          break;
+        acquired = head && attempt();
+        if (!acquired) {
+          logger?.debug(
+            `Gave up on the ${kind} lock on "${key}" after ${timeout} ms and ${attempts} attempts`,
+          );
         }
-        logger?.debug(
-          `Gave up on the ${kind} lock on "${key}" after ${timeout} ms and ${attempts} attempts`,
-        );
         break;
       }
-      if (headOf(state) !== waiter) {
-        // An earlier call of this process goes first; wait to be handed
-        // the lock, or to become first.
-        await sleepUntilWoken(waiter, remaining);
-        continue;
-      }
-      if (state.asideUntil > now) {
-        await sleepUntilWoken(
+      if (!head || state.asideUntil > now) {
+        // An earlier call of this process goes first (it wakes this one
+        // when it leaves), or this process steps aside for a moment.
+        await sleep(
           waiter,
-          Math.min(state.asideUntil - now, remaining),
+          head ? Math.min(state.asideUntil - now, remaining) : remaining,
         );
         continue;
       }
@@ -256,8 +234,8 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
       }
       tried = false;
       if (state.holders > 0) {
-        // Held in this process: its release hands the lock on.
-        await sleepUntilWoken(waiter, remaining);
+        // Held in this process: its release wakes this call.
+        await sleep(waiter, remaining);
         continue;
       }
       // Held by another process: say that this one waits, and keep saying so.
@@ -275,14 +253,11 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
       }
       if (inKernel) {
         logger?.debug(`Waiting in the kernel for the ${kind} lock on "${key}"`);
-        waiter.inKernel = true;
         try {
           await waitInKernel(file!, exclusive, signal);
         } catch (error) {
           file = undefined; // waitInKernel closes it
           throw error;
-        } finally {
-          waiter.inKernel = false;
         }
         const held = file!;
         // One stat (the open file's own fstat was taken before the wait):
@@ -314,7 +289,7 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
       }
       const pause = Math.min(Math.max(sleepMs, MIN_SLEEP), remaining);
       logger?.debug(`Waiting up to ${pause.toFixed(1)} ms for "${key}"`);
-      const reason = await backoffSleep(waiter, pause, lockOptions.sleep);
+      const reason = await sleep(waiter, pause, lockOptions.sleep);
       if (reason === "timer") {
         sleepMs = Math.min(sleepMs + options.delay, options.maxDelay);
       } else if (reason === "change") {
@@ -326,25 +301,22 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
       }
     }
     return acquired;
-  } catch (error) {
-    // A hand-off may have granted the lock just before the failure: then
-    // the call has the lock, and says so.
-    if (waiter.granted) {
-      acquired = true;
-      return true;
-    }
-    throw error;
   } finally {
     signal.removeEventListener("abort", onAbort);
     clearInterval(refresher);
     unwatch?.();
-    const wasHead = headOf(state) === waiter;
+    const wasHead = state.queue[0] === waiter;
     state.queue.splice(state.queue.indexOf(waiter), 1);
     if (file !== undefined) {
       if (mark !== undefined) clearMark(file, mark);
       closeLockFile(file);
     }
-    if (!acquired && wasHead) headOf(state)?.wake("change");
+    // The next call goes first now: it tries at once, unless this one took
+    // the lock in a way that excludes it.
+    const next = state.queue[0];
+    if (wasHead && (!acquired || !exclusive && next?.exclusive === false)) {
+      next?.wake("change");
+    }
   }
 }
 
@@ -452,7 +424,7 @@ export function releaseFile(key: string, file: Deno.FsFile): void {
       Date.now() - mark.at < MARK_TTL_MS
     ) {
       state.asideUntil = now + STEP_ASIDE_MS;
-      const head = headOf(state);
+      const head = state.queue[0];
       if (head !== undefined) {
         setTimeout(() => head.wake("timer"), STEP_ASIDE_MS);
       }
@@ -461,52 +433,20 @@ export function releaseFile(key: string, file: Deno.FsFile): void {
     // Nobody waits: look again after another streak.
     state.streakStart = now;
   }
-  handOff(state);
+  // The first waiting call of this process tries at once.
+  state.queue[0]?.wake("release");
 }
 
 /**
- * Offers the lock, just released in this process, to its waiting calls in
- * arrival order: each one tries at once. Stops at the first that fails
- * (woken to wait on), or after one takes it exclusively.
- */
-function handOff(state: KeyState): void {
-  for (const waiter of state.queue) {
-    if (waiter.granted) continue;
-    // Its own wait in the kernel gets the lock.
-    if (waiter.inKernel) return;
-    let ok: boolean;
-    try {
-      ok = waiter.tryNow();
-    } catch {
-      // Let the waiter meet the error in its own call, not in release().
-      waiter.wake("change");
-      return;
-    }
-    if (!ok) {
-      waiter.wake("release");
-      return;
-    }
-    waiter.granted = true;
-    waiter.wake("handoff");
-    if (waiter.exclusive) return;
-  }
-}
-
-/** Sleeps up to `ms` (Infinity: no timer), or less when woken. */
-function sleepUntilWoken(waiter: Waiter, ms: number): Promise<WakeReason> {
-  return backoffSleep(waiter, ms, undefined);
-}
-
-/**
- * Sleeps `ms` through the user's sleep function (or a timer), or less when
- * the waiter is woken or its call aborted.
+ * Sleeps `ms` (Infinity: no timer) through the user's sleep function, if
+ * given, or a timer; less when the waiter is woken or its call aborted.
  *
  * @returns Why the sleep ended.
  */
-function backoffSleep(
+function sleep(
   waiter: Waiter,
   ms: number,
-  sleep: ResolvedLockOptions["sleep"],
+  userSleep?: ResolvedLockOptions["sleep"],
 ): Promise<WakeReason> {
   const pending = waiter.pending;
   if (pending !== undefined) {
@@ -517,7 +457,7 @@ function backoffSleep(
     let settled = false;
     let id: ReturnType<typeof setTimeout> | undefined;
     // A user's sleep is told to stop through this signal.
-    const timer = sleep === undefined ? undefined : new AbortController();
+    const timer = userSleep === undefined ? undefined : new AbortController();
     const finish = (reason: WakeReason, error?: unknown) => {
       if (settled) return;
       settled = true;
@@ -531,14 +471,14 @@ function backoffSleep(
       else reject(error);
     };
     waiter.wake = (reason) => finish(reason);
-    if (sleep === undefined || timer === undefined) {
+    if (userSleep === undefined || timer === undefined) {
       if (ms !== Infinity) id = setTimeout(() => finish("timer"), ms);
       return;
     }
     const signal = timer.signal;
     let sleeping: Promise<void>;
     try {
-      sleeping = Promise.resolve(sleep(ms, { signal }));
+      sleeping = Promise.resolve(userSleep(ms, { signal }));
     } catch (error) {
       return finish("timer", error);
     }
