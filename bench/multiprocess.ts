@@ -220,9 +220,10 @@ async function loopWorker(pattern: string, path: string) {
         await lock.acquire();
         work();
         lock.release();
-        // "same-job" leaves the job only every 500 loops, to see stdin.
-        if (pattern === "await" || loops % 500 === 0) await sleep(0);
       }
+      // Only "await" leaves the job each time; the others every 500 loops,
+      // to see stdin (tasks that hand the lock on need no event loop turn).
+      if (pattern === "await" || loops % 500 === 0) await sleep(0);
     }
   };
   say("looping");
