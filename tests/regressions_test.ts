@@ -225,3 +225,34 @@ Deno.test({
     assert.ok(free, "the lock stayed held after the disposed wait");
   },
 });
+
+Deno.test({
+  name:
+    "a waiter with a timeout notices at once that the lock file was replaced (even when the new file reuses the inode)",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/replaced.lock`;
+    // The old file stays locked by the child for the whole test.
+    await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
+    await holder.waitFor("acquired");
+    const lock = new InterProcessLock(path);
+    const waiting = lock.acquire({ timeout: 20_000, maxDelay: 10_000 });
+    await sleep(300);
+    const oldInode = Deno.statSync(path).ino;
+    // Replace it: a new, free file at the path (ext4 often reuses the inode
+    // number at once, which once made waiters sleep 10 x maxDelay).
+    Deno.removeSync(path);
+    const replacedAt = performance.now();
+    Deno.writeTextFileSync(path, "");
+    assert.equal(await waiting, true);
+    const waited = performance.now() - replacedAt;
+    assert.ok(lock.isValid());
+    lock.release();
+    // Generous: its backoff is up to 10 s; the remove event wakes it.
+    assert.ok(
+      waited < 3_000,
+      `waited ${waited.toFixed(0)} ms (inode ${oldInode})`,
+    );
+  },
+});
