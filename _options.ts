@@ -100,30 +100,40 @@ export function resolveLockOptions(options: unknown): ResolvedLockOptions {
       }`,
     );
   }
-  const logger = o.logger as { debug?: unknown } | undefined;
+  const logger = checkLogger(o.logger);
+  return { sleep: o.sleep as ResolvedLockOptions["sleep"], logger };
+}
+
+/**
+ * Checks a `logger` option.
+ *
+ * @returns A logger whose errors are dropped (a logger that throws must not
+ * break a lock), or undefined.
+ * @throws {TypeError} If it has no `debug()` method.
+ */
+export function checkLogger(
+  value: unknown,
+): ResolvedLockOptions["logger"] {
+  if (value === undefined) return undefined;
+  const logger = value as { debug?: unknown } | null;
   if (
-    logger !== undefined &&
-    (logger === null || typeof logger !== "object" ||
-      typeof logger.debug !== "function")
+    logger === null || typeof logger !== "object" ||
+    typeof logger.debug !== "function"
   ) {
     throw new TypeError(
       `Option "logger" must have a debug() method (console works), got ${
-        describe(logger)
+        describe(value)
       }`,
     );
   }
-  const debug = logger?.debug as ((...data: unknown[]) => void) | undefined;
+  const debug = logger.debug as (...data: unknown[]) => void;
   return {
-    sleep: o.sleep as ResolvedLockOptions["sleep"],
-    // A logger that throws must not break a lock: its errors are dropped.
-    logger: debug === undefined ? undefined : {
-      debug: (...data: unknown[]) => {
-        try {
-          debug.apply(logger, data);
-        } catch {
-          // Logging is a courtesy.
-        }
-      },
+    debug: (...data: unknown[]) => {
+      try {
+        debug.apply(logger, data);
+      } catch {
+        // Logging is a courtesy.
+      }
     },
   };
 }

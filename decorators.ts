@@ -28,7 +28,11 @@ import {
   LockTimeoutError,
 } from "./lock.ts";
 import { InterProcessReaderWriterLock } from "./rwlock.ts";
-import { lockedDecorator } from "./_decorate.ts";
+import {
+  acquireOptionsOf,
+  type DecoratorKind,
+  lockedDecorator,
+} from "./_decorate.ts";
 import {
   resolveAcquireOptions,
   resolveLockOptions,
@@ -81,7 +85,7 @@ export type LockedDecorator = <This, Args extends unknown[], R>(
 function makeDecorator(
   path: string | URL,
   options: LockedOptions | undefined,
-  kind: "exclusive" | "read" | "write",
+  kind: DecoratorKind,
 ): LockedDecorator {
   const lockPath = toLockPath(path);
   // Check every option now, so that a mistake shows where it is made.
@@ -91,31 +95,12 @@ function makeDecorator(
     sleep: options?.sleep,
     logger: options?.logger,
   };
-  const acquireOptions: AcquireOptions = {
-    blocking: options?.blocking,
-    delay: options?.delay,
-    maxDelay: options?.maxDelay,
-    timeout: options?.timeout,
-    signal: options?.signal,
-  };
+  const acquireOptions = acquireOptionsOf(options);
   return lockedDecorator(
-    async () => {
-      if (kind === "exclusive") {
-        const lock = new InterProcessLock(lockPath, lockOptions);
-        return (await lock.acquire(acquireOptions))
-          ? () => lock.release()
-          : undefined;
-      }
-      const rw = new InterProcessReaderWriterLock(lockPath, lockOptions);
-      if (kind === "read") {
-        return (await rw.acquireReadLock(acquireOptions))
-          ? () => rw.releaseReadLock()
-          : undefined;
-      }
-      return (await rw.acquireWriteLock(acquireOptions))
-        ? () => rw.releaseWriteLock()
-        : undefined;
-    },
+    kind,
+    () => new InterProcessLock(lockPath, lockOptions),
+    () => new InterProcessReaderWriterLock(lockPath, lockOptions),
+    acquireOptions,
     () => new LockTimeoutError(lockPath, acquireOptions.timeout ?? 0),
   );
 }

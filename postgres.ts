@@ -61,8 +61,12 @@
 
 import postgres from "postgres";
 import { createHash } from "node:crypto";
-import { lockedDecorator } from "./_decorate.ts";
-import { describe, resolveAcquireOptions } from "./_options.ts";
+import {
+  acquireOptionsOf,
+  type DecoratorKind,
+  lockedDecorator,
+} from "./_decorate.ts";
+import { checkLogger, describe, resolveAcquireOptions } from "./_options.ts";
 import type { LockedDecorator } from "./decorators.ts";
 import { type AcquireOptions, LockTimeoutError } from "./lock.ts";
 
@@ -258,18 +262,7 @@ function resolveOptions(options: unknown): Resolved {
       }`,
     );
   }
-  const logger = o.logger as { debug?: unknown } | undefined;
-  if (
-    logger !== undefined &&
-    (logger === null || typeof logger !== "object" ||
-      typeof logger.debug !== "function")
-  ) {
-    throw new TypeError(
-      `Option "logger" must have a debug() method (console works), got ${
-        describe(logger)
-      }`,
-    );
-  }
+  const logger = checkLogger(o.logger);
   const idle = Math.ceil(
     positive(o.keepaliveIdle, "keepaliveIdle", 10_000) / 1000,
   );
@@ -285,7 +278,7 @@ function resolveOptions(options: unknown): Resolved {
   return {
     url: o.url as string | URL | undefined,
     sql: o.sql as PostgresClient | undefined,
-    logger: logger as Resolved["logger"],
+    logger,
     settings: `SET client_connection_check_interval = 1000; ` +
       `SET tcp_keepalives_idle = ${idle}; ` +
       `SET tcp_keepalives_interval = ${interval}; ` +
@@ -893,7 +886,7 @@ export type PostgresLockedOptions = PostgresLockOptions & AcquireOptions;
 function makePostgresDecorator(
   name: string,
   options: PostgresLockedOptions | undefined,
-  kind: "exclusive" | "read" | "write",
+  kind: DecoratorKind,
 ): LockedDecorator {
   checkName(name);
   const lockOptions: PostgresLockOptions = {
@@ -904,34 +897,15 @@ function makePostgresDecorator(
     keepaliveInterval: options?.keepaliveInterval,
     keepaliveCount: options?.keepaliveCount,
   };
-  const acquireOptions: AcquireOptions = {
-    blocking: options?.blocking,
-    delay: options?.delay,
-    maxDelay: options?.maxDelay,
-    timeout: options?.timeout,
-    signal: options?.signal,
-  };
+  const acquireOptions = acquireOptionsOf(options);
   // Check every option now, so that a mistake shows where it is made.
   resolveOptions(lockOptions);
   resolveAcquireOptions(acquireOptions);
   return lockedDecorator(
-    async () => {
-      if (kind === "exclusive") {
-        const lock = new PostgresLock(name, lockOptions);
-        return (await lock.acquire(acquireOptions))
-          ? () => lock.release()
-          : undefined;
-      }
-      const rw = new PostgresReaderWriterLock(name, lockOptions);
-      if (kind === "read") {
-        return (await rw.acquireReadLock(acquireOptions))
-          ? () => rw.releaseReadLock()
-          : undefined;
-      }
-      return (await rw.acquireWriteLock(acquireOptions))
-        ? () => rw.releaseWriteLock()
-        : undefined;
-    },
+    kind,
+    () => new PostgresLock(name, lockOptions),
+    () => new PostgresReaderWriterLock(name, lockOptions),
+    acquireOptions,
     () => new LockTimeoutError(name, acquireOptions.timeout ?? 0),
   );
 }

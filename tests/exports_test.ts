@@ -42,7 +42,20 @@ Deno.test("mod.ts re-exports exactly the library entry points of deno.json", asy
 });
 
 Deno.test("every entry point loads and exports something", async () => {
-  for (const file of Object.values(config.exports as Record<string, string>)) {
+  // Without deno.json (as on Deno 2.7, see the README) the npm package of
+  // ./postgres cannot be resolved: that entry point is then left out.
+  let withConfig = true;
+  try {
+    import.meta.resolve("postgres");
+  } catch {
+    withConfig = false;
+  }
+  for (
+    const [name, file] of Object.entries(
+      config.exports as Record<string, string>,
+    )
+  ) {
+    if (name === "./postgres" && !withConfig) continue;
     const module = await import(new URL(file, root).href);
     assert.ok(Object.keys(module).length > 0, file);
   }

@@ -155,7 +155,7 @@ Deno.test("maxDelay below delay means delay; delay 0 never busy-spins", async ()
   const recording = recordingSleep(sleeps);
   const a = new InterProcessLock(path, { sleep: recording });
   assert.equal(
-    await a.acquire({ delay: 30, maxDelay: 5, timeout: 100 }),
+    await a.acquire({ delay: 30, maxDelay: 5, timeout: 200 }),
     false,
   );
   assert.deepEqual(sleeps.slice(0, 3), [30, 30, 30]);

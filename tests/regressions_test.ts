@@ -52,7 +52,14 @@ Deno.test("a mark left by a killed waiter does not keep a waiter with delay 0 or
       "0",
       JSON.stringify({ timeout: 20_000 }),
     ]);
-    await sleep(300); // it tries, fails and marks that it waits
+    // It tries, fails and marks that it waits.
+    for (
+      let i = 0;
+      i < 200 && !/\d+ \d+/.test(Deno.readTextFileSync(path));
+      i++
+    ) {
+      await sleep(50);
+    }
     waiter.process.kill("SIGKILL");
     await waiter.process.status;
   }
