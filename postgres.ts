@@ -14,9 +14,10 @@
  *   the lock opens for the acquisition and closes at the release; with
  *   `sql`, a connection reserved from your client's pool and given back.
  * - Waiting happens in the server (`pg_advisory_lock`); `timeout` becomes
- *   `lock_timeout`; `signal` cancels the query and then closes the session
- *   (or, on your client's connection, unlocks whatever a racing grant
- *   took), so an aborted call never leaves a lock held.
+ *   `lock_timeout`; `signal` rejects the call at once, cancels the query
+ *   and then closes the session (or, on your client's connection, unlocks
+ *   whatever a racing grant took), so an aborted call never leaves a lock
+ *   held.
  * - While a lock is held exclusively, {@linkcode PostgresLock.prototype.token}
  *   is a fencing token: larger than the token of every earlier holder of the
  *   name, on every client. It is `pg_current_xact_id()` taken right after
@@ -311,6 +312,7 @@ interface Hold {
 }
 
 const QUERY_CANCELED = "57014";
+const ABORTED = Symbol("aborted");
 const LOCK_NOT_AVAILABLE = "55P03";
 
 /** The error code of a PostgreSQL error, if it is one. */
@@ -418,23 +420,35 @@ async function acquireHold(
       shared ? "shared" : "exclusive"
     } PostgreSQL lock "${name}" (key ${key})`,
   );
+  if (signal.aborted) {
+    // Aborted while connecting.
+    await close().catch(() => {});
+    throw signal.reason;
+  }
   const query = session.unsafe(sql);
-  const onAbort = () => query.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
-  let held: unknown;
-  try {
+  const outcome = (async () => {
     // Several statements give one result each: the last one tells.
     const results = await query as ArrayLike<unknown>;
     const last = results[results.length - 1];
     const rows = (Array.isArray(last) ? last : results) as ArrayLike<
       Record<string, unknown>
     >;
-    held = rows[0]?.held;
+    return rows[0]?.held;
+  })();
+  let onAbort = () => {};
+  const aborted = new Promise<typeof ABORTED>((resolve) => {
+    onAbort = () => {
+      query.cancel();
+      resolve(ABORTED);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  let held: unknown;
+  try {
+    held = await Promise.race([outcome, aborted]);
   } catch (error) {
-    signal.removeEventListener("abort", onAbort);
     const code = codeOf(error);
     await close().catch(() => {});
-    if (signal.aborted) throw signal.reason;
     if (code === LOCK_NOT_AVAILABLE || code === QUERY_CANCELED) {
       logger?.debug(
         `Gave up on the PostgreSQL lock "${name}" after ${timeout} ms`,
@@ -442,16 +456,18 @@ async function acquireHold(
       return undefined;
     }
     throw error;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
   }
-  signal.removeEventListener("abort", onAbort);
-  if (signal.aborted) {
-    // The grant won the race with the cancel: closing the session (or
-    // unlocking on a reserved one) lets the lock go.
-    if (owned === undefined && held !== null) {
-      await session.unsafe(`SELECT pg_advisory_unlock${mode}(${key})`)
-        .catch(() => {});
-    }
-    await close().catch(() => {});
+  if (held === ABORTED) {
+    // The call settles now; the session goes in the background: the cancel
+    // ends the wait, and a grant that won the race is let go by unlocking
+    // it (on a reserved connection) and closing the session.
+    outcome.then(async (granted) => {
+      if (owned === undefined && granted !== null && granted !== undefined) {
+        await session.unsafe(`SELECT pg_advisory_unlock${mode}(${key})`);
+      }
+    }).catch(() => {}).finally(() => close().catch(() => {}));
     throw signal.reason;
   }
   if (held === null || held === undefined) {
