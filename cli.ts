@@ -32,7 +32,8 @@
  * conflict or timeout; 64 on a usage error; 66 when the lock file cannot be
  * opened; 126 or 127 when the command cannot be run. SIGINT and SIGTERM are
  * passed on to the command, and the lock is held until the command has
- * exited.
+ * exited. Without `-w` a file lock is awaited in the kernel (no polling
+ * while a job waits); a signal ends that wait at once.
  *
  * One difference from `flock(1)`: the lock belongs to this process, not to
  * the command. `flock(1)` lets the command inherit the locked file, so when
@@ -301,6 +302,9 @@ export async function main(args: string[]): Promise<number> {
 
   let take: (options: AcquireOptions) => Promise<boolean>;
   let release: () => unknown;
+  // Without -w, a file lock waits in the kernel (no polling while a cron
+  // job waits): a signal then ends the wait by disposing the lock object.
+  let dispose: (() => void) | undefined;
   if (parsed.postgres !== undefined) {
     // Loaded only here: the file locks need no npm package.
     const pg = await import("./postgres.ts");
@@ -318,11 +322,14 @@ export async function main(args: string[]): Promise<number> {
     const rw = new InterProcessReaderWriterLock(lockfile);
     take = (o) => rw.acquireReadLock(o);
     release = () => rw.releaseReadLock();
+    dispose = () => rw[Symbol.dispose]();
   } else {
     const lock = new InterProcessLock(lockfile);
     take = (o) => lock.acquire(o);
     release = () => lock.release();
+    dispose = () => lock[Symbol.dispose]();
   }
+  if (parsed.timeoutMs !== undefined) dispose = undefined;
   const holderOf = (path: string) =>
     parsed.postgres === undefined ? holderText(path) : "";
   const stopWaiting = new AbortController();
@@ -334,6 +341,7 @@ export async function main(args: string[]): Promise<number> {
     const listener = () => {
       received = signal;
       stopWaiting.abort();
+      dispose?.();
     };
     Deno.addSignalListener(signal, listener);
     return [signal, listener] as const;
@@ -358,7 +366,7 @@ export async function main(args: string[]): Promise<number> {
     const options = {
       blocking: !parsed.nonblock,
       timeout: parsed.timeoutMs,
-      signal: stopWaiting.signal,
+      signal: dispose === undefined ? stopWaiting.signal : undefined,
     };
     acquired = await take(options);
   } catch (error) {
