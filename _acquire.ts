@@ -401,8 +401,8 @@ function won(
 /**
  * Releases a lock held through `file`: empties the owner record (exclusive
  * holders), unlocks and closes. Then, if this process has held the lock for
- * a streak and another process waits, steps aside; else hands the lock to
- * the first waiting call of this process.
+ * a streak and another process waits, steps aside; else wakes the first
+ * waiting call of this process, which tries at once.
  */
 export function releaseFile(key: string, file: Deno.FsFile): void {
   const state = stateOf(key);
