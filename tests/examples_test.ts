@@ -1,6 +1,7 @@
 // Every example runs, so that none can rot.
 import assert from "node:assert/strict";
 import { run, tempDir } from "./_helpers.ts";
+import { pgServer } from "./_pg_server.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
 const PERMS = [
@@ -71,4 +72,44 @@ Deno.test("examples/task_wrapper.ts runs the command under the lock and returns 
   ]);
   assert.equal(failing.code, 3);
   assert.equal((await example("task_wrapper.ts", [lock])).code, 64);
+});
+
+Deno.test({
+  name:
+    "examples/fenced_job.ts runs on one host at a time and fences its writes",
+  // The PostgreSQL tests decide about a missing server (see postgres_test.ts).
+  ignore: (await pgServer()).reason !== undefined,
+  sanitizeOps: false,
+}, async () => {
+  await using dir = await tempDir();
+  const { url } = await pgServer();
+  const store = `${dir.path}/store.json`;
+  const runJob = (ms: string) =>
+    run(Deno.execPath(), [
+      "run",
+      "--quiet",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      `${EXAMPLES}fenced_job.ts`,
+      url,
+      store,
+      ms,
+    ]);
+  const first = runJob("4000");
+  await new Promise((r) => setTimeout(r, 2_000));
+  const second = await runJob("0");
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /^skipped/);
+  const done = await first;
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stdout, /running with token \d+\nwritten\n/);
+  // A later run writes with a larger token.
+  const third = await runJob("0");
+  assert.match(third.stdout, /written/);
+  const stored = JSON.parse(Deno.readTextFileSync(store));
+  assert.ok(
+    BigInt(stored.token) > BigInt(done.stdout.match(/token (\d+)/)![1]),
+  );
 });
