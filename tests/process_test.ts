@@ -189,14 +189,13 @@ for (const made of ["by this library", "by another tool"]) {
   Deno.test(`a process that keeps re-acquiring does not shut out a waiting process (file made ${made})`, async () => {
     await using dir = await tempDir();
     const path = `${dir.path}/busy.lock`;
-    // A file made by another tool has no room for the waiter queue.
+    // A file made by another tool has no room for the waiting mark.
     if (made === "by another tool") Deno.writeTextFileSync(path, "");
     const lock = new InterProcessLock(path);
-    // No pause of its own. In its own file, each acquire takes back the file
-    // that the release before it kept open; after a short streak, seeing the
-    // child in the waiter queue, it gives the lock up and steps back. In
-    // another tool's file, each release closes the file, and the waiter that
-    // the close wakes gets in before the next open.
+    // No pause of its own. In its own file, after a 5 ms streak, seeing the
+    // child's waiting mark, it steps aside for 2 ms. In another tool's file
+    // the kernel alone decides: each release closes the file, and the
+    // waiter that the close wakes usually gets in before the next open.
     const loopMs = 2_000;
     const end = performance.now() + loopMs;
     let loops = 0;

@@ -1,4 +1,5 @@
-// Regression tests for the defects of the cross-process waiter queue, and
+// Regression tests for the defects of the cross-process waiter queue that
+// the simpler core removed (claims, turns, kept files, seldom polling), and
 // the two ways of waiting: in the kernel, or watching the file.
 import assert from "node:assert/strict";
 import { InterProcessLock, readLockOwner } from "../mod.ts";
