@@ -132,10 +132,15 @@ const COUNTER_WIDTH = 16;
 const counterBytes = (value: number) =>
   encoder.encode(String(value).padEnd(COUNTER_WIDTH));
 
-/** Increments the counter n times under the lock; reports its waits. */
+/**
+ * Increments the counter n times under the lock that `acquire` takes
+ * (resolving to its release); reports its waits. Warms up first with
+ * `warmRounds` rounds on `acquireWarm`.
+ */
 async function counterWorker(
-  kind: Kind,
-  path: string,
+  acquire: () => Promise<() => unknown>,
+  acquireWarm: () => Promise<() => unknown>,
+  warmRounds: number,
   counter: string,
   n: number,
 ) {
@@ -144,22 +149,22 @@ async function counterWorker(
   // close (about 0.3 ms), which would measure ext4, not the lock.
   const file = Deno.openSync(counter, { read: true, write: true });
   const bytes = new Uint8Array(COUNTER_WIDTH);
-  // Warm up (500 rounds: V8 compiles hot code in tiers), then start
-  // with the others: the parent says "go" once every worker is ready.
-  for (let i = 0; i < 500; i++) (await acquireAs(kind, `${path}.warm`))();
+  // Warm up (V8 compiles hot code in tiers), then start with the others:
+  // the parent says "go" once every worker is ready.
+  for (let i = 0; i < warmRounds; i++) await (await acquireWarm())();
   say("ready");
   await linesOf(Deno.stdin.readable).next();
   const start = now();
   for (let i = 0; i < n; i++) {
     const t = now();
-    const release = await acquireAs(kind, path);
+    const release = await acquire();
     longest = Math.max(longest, now() - t);
     file.seekSync(0, Deno.SeekMode.Start);
     const got = file.readSync(bytes) ?? 0;
     const value = Number(new TextDecoder().decode(bytes.subarray(0, got)));
     file.seekSync(0, Deno.SeekMode.Start);
     file.writeSync(counterBytes(value + 1));
-    release();
+    await release();
   }
   file.close();
   say(JSON.stringify({ longest, elapsed: now() - start }));
@@ -649,38 +654,6 @@ async function pgHandoffWorker(kind: string, name: string) {
   await pgClient?.end();
 }
 
-/** PostgreSQL counter worker. */
-async function pgCounterWorker(
-  kind: string,
-  name: string,
-  counter: string,
-  n: number,
-) {
-  let longest = 0;
-  const file = Deno.openSync(counter, { read: true, write: true });
-  const bytes = new Uint8Array(COUNTER_WIDTH);
-  for (let i = 0; i < 20; i++) {
-    await (await pgAcquireAs(kind, `${name}-warm`))();
-  }
-  say("ready");
-  await linesOf(Deno.stdin.readable).next();
-  const start = now();
-  for (let i = 0; i < n; i++) {
-    const t = now();
-    const release = await pgAcquireAs(kind, name);
-    longest = Math.max(longest, now() - t);
-    file.seekSync(0, Deno.SeekMode.Start);
-    const got = file.readSync(bytes) ?? 0;
-    const value = Number(new TextDecoder().decode(bytes.subarray(0, got)));
-    file.seekSync(0, Deno.SeekMode.Start);
-    file.writeSync(counterBytes(value + 1));
-    await release();
-  }
-  file.close();
-  await pgClient?.end();
-  say(JSON.stringify({ longest, elapsed: now() - start }));
-}
-
 async function pgMain(quick: boolean) {
   const server = await pgServer();
   if (server.reason !== undefined) {
@@ -871,7 +844,15 @@ if (Deno.args[0] === "--worker") {
   }
   if (role === "pghandoff") await pgHandoffWorker(rest[0], rest[1]);
   else if (role === "pgcounter") {
-    await pgCounterWorker(rest[0], rest[1], rest[3], Number(rest[4]));
+    const [kind, name, , counter, n] = rest;
+    await counterWorker(
+      () => pgAcquireAs(kind, name),
+      () => pgAcquireAs(kind, `${name}-warm`),
+      20,
+      counter,
+      Number(n),
+    );
+    await pgClient?.end();
   } else if (role === "pghold") {
     const lock = new PostgresLock(rest[0], { url: PG_URL });
     await lock.acquire();
@@ -879,7 +860,14 @@ if (Deno.args[0] === "--worker") {
     setInterval(() => {}, 1_000); // until killed
   } else if (role === "handoff") await handoffWorker(rest[0] as Kind, rest[1]);
   else if (role === "counter") {
-    await counterWorker(rest[0] as Kind, rest[1], rest[2], Number(rest[3]));
+    const [kind, path, counter, n] = rest;
+    await counterWorker(
+      () => acquireAs(kind as Kind, path),
+      () => acquireAs(kind as Kind, `${path}.warm`),
+      500,
+      counter,
+      Number(n),
+    );
   } else if (role === "cpu") await cpuWorker(rest[0] as Kind, rest[1]);
   else if (role === "loop") await loopWorker(rest[0], rest[1]);
   else if (role === "hold") {
