@@ -386,17 +386,20 @@ async function sigkill(kind: Kind, dir: string, rounds: number) {
   return { p50: percentile(waits, 50), max: Math.max(...waits) };
 }
 
+/**
+ * `processes` workers (`--worker ...worker counter n`) increment one counter
+ * file `n` times each, starting together.
+ */
 async function contended(
-  kind: Kind,
-  path: string,
+  worker: string[],
+  counter: string,
   processes: number,
   n: number,
 ) {
-  const counter = `${path}.counter`;
   Deno.writeFileSync(counter, counterBytes(0));
   const children = Array.from(
     { length: processes },
-    () => spawn(["--worker", "counter", kind, path, counter, String(n)]),
+    () => spawn(["--worker", ...worker, counter, String(n)]),
   );
   const lines = children.map((c) => new Lines(c.stdout));
   await Promise.all(lines.map((l) => l.next())); // "ready"
@@ -599,7 +602,12 @@ async function main() {
         }
         const path = `${dir}/count-${kind}-${made.length}.lock`;
         if (made === "made by another tool") Deno.writeTextFileSync(path, "");
-        const c = await contended(kind, path, 8, n);
+        const c = await contended(
+          ["counter", kind, path],
+          `${path}.counter`,
+          8,
+          n,
+        );
         print(
           `| ${kind.startsWith("lib") ? made : "-"} | ${label[kind]} | ${
             c.perSecond.toFixed(0)
@@ -798,38 +806,16 @@ async function pgMain(quick: boolean) {
   print("| --- | ---: | ---: | ---: |");
   const dir = await Deno.makeTempDir({ prefix: "process-lock-bench-" });
   for (const kind of ["pg", "pgpoll"]) {
-    const counter = `${dir}/${kind}.counter`;
-    Deno.writeFileSync(counter, counterBytes(0));
-    const children = Array.from(
-      { length: 8 },
-      () =>
-        spawn([
-          "--worker",
-          "pgcounter",
-          kind,
-          `${run}-count-${kind}`,
-          PG_URL,
-          counter,
-          String(n),
-        ]),
+    const c = await contended(
+      ["pgcounter", kind, `${run}-count-${kind}`, PG_URL],
+      `${dir}/${kind}.counter`,
+      8,
+      n,
     );
-    const lines = children.map((c) => new Lines(c.stdout));
-    await Promise.all(lines.map((l) => l.next()));
-    await Promise.all(children.map(async (c) => {
-      const writer = c.stdin.getWriter();
-      await writer.write(encoder.encode("go\n"));
-      await writer.close();
-    }));
-    const reports = await Promise.all(
-      lines.map(async (l) => JSON.parse(await l.next())),
-    );
-    await Promise.all(children.map((c) => c.status));
-    const final = Number(Deno.readTextFileSync(counter));
-    const work = Math.max(...reports.map((r) => r.elapsed));
     print(
-      `| ${label[kind]} | ${(8 * n / (work / 1000)).toFixed(0)} | ${
-        8 * n - final
-      } | ${fmt(Math.max(...reports.map((r) => r.longest)))} |`,
+      `| ${label[kind]} | ${c.perSecond.toFixed(0)} | ${c.lost} | ${
+        fmt(c.longest)
+      } |`,
     );
   }
   print();
