@@ -134,6 +134,8 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
   /** When the kept file was last seen at the path; set on a change event. */
   let checkedAt = 0;
   let changed = false;
+  /** Stops the watcher that wakes this call, once it listens. */
+  let unwatch: (() => void) | undefined;
   let attempts = 0;
   const attempt = (): boolean => {
     attempts++;
@@ -147,6 +149,11 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
     } catch (error) {
       file = undefined;
       throw error;
+    }
+    if (result.opened && unwatch !== undefined) {
+      // A new file at the path: the watcher follows the old one.
+      unwatch();
+      unwatch = undefined;
     }
     file = result.file;
     logger?.debug(
@@ -196,7 +203,6 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
   signal.addEventListener("abort", onAbort, { once: true });
   state.queue.push(waiter);
 
-  let unwatch: (() => void) | undefined;
   let cannotWatch = false;
   let refresher: ReturnType<typeof setInterval> | undefined;
   /** The kept file's own info, taken before a wait in the kernel. */
@@ -279,7 +285,7 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
       }
       if (unwatch === undefined && !cannotWatch) {
         // Listen, then try again: no release can slip in between.
-        unwatch = watchLockFile(key, (event) => {
+        unwatch = await watchLockFile(key, (event) => {
           if (event !== "modify") {
             waiter.wake(event === "access" ? "release" : "change");
           }
@@ -404,7 +410,11 @@ function won(
  * a streak and another process waits, steps aside; else wakes the first
  * waiting call of this process, which tries at once.
  */
-export function releaseFile(key: string, file: Deno.FsFile): void {
+export function releaseFile(
+  key: string,
+  file: Deno.FsFile,
+  logger: ResolvedLockOptions["logger"],
+): void {
   const state = stateOf(key);
   state.holders = Math.max(0, state.holders - 1);
   const now = performance.now();
@@ -424,6 +434,9 @@ export function releaseFile(key: string, file: Deno.FsFile): void {
       Date.now() - mark.at < MARK_TTL_MS
     ) {
       state.asideUntil = now + STEP_ASIDE_MS;
+      logger?.debug(
+        `Stepping aside from the lock on "${key}" for ${STEP_ASIDE_MS} ms: process ${mark.pid} waits`,
+      );
       const head = state.queue[0];
       if (head !== undefined) {
         setTimeout(() => head.wake("timer"), STEP_ASIDE_MS);

@@ -4,7 +4,10 @@
 // and closed when the last one leaves. Closing a lock file that was open for
 // writing raises an event, so a release anywhere on the machine wakes them
 // at once. The watcher follows the file's inode: when the file is removed or
-// renamed it is dropped, and the next call to listen watches the new file.
+// renamed it is closed, and the next call to listen watches the new file.
+// Deno hears nothing on a new watcher of a path while an old watcher of
+// that path's former file is open or was closed in the same turn of the
+// event loop, so a new watcher waits for such a close to settle.
 // Correctness never depends on it: waiters keep their backoff timer.
 
 type Logger = { debug(...data: unknown[]): void } | undefined;
@@ -15,6 +18,8 @@ interface SharedWatcher {
 }
 
 const watchers = new Map<string, SharedWatcher>();
+/** Paths whose watcher was just closed: resolved one timer turn later. */
+const settling = new Map<string, Promise<void>>();
 
 /**
  * Calls `listener` with the kind of every file-system event on `path` until
@@ -22,11 +27,12 @@ const watchers = new Map<string, SharedWatcher>();
  * permission, no inotify instances left, a file system without events) it
  * logs why and returns undefined: the caller's polling still works.
  */
-export function watchLockFile(
+export async function watchLockFile(
   path: string,
   listener: (kind: Deno.FsEvent["kind"]) => void,
   logger: Logger,
-): (() => void) | undefined {
+): Promise<(() => void) | undefined> {
+  await settling.get(path);
   let shared = watchers.get(path);
   if (shared === undefined) {
     let watcher: Deno.FsWatcher;
@@ -53,14 +59,19 @@ export function watchLockFile(
   };
 }
 
-/** Forgets and closes a shared watcher. */
+/** Forgets and closes a shared watcher (once). */
 function drop(path: string, shared: SharedWatcher): void {
   if (watchers.get(path) === shared) watchers.delete(path);
   try {
     shared.watcher.close();
   } catch {
-    // Already closed.
+    return; // Already closed.
   }
+  const settled = new Promise<void>((resolve) => setTimeout(resolve, 0))
+    .then(() => {
+      if (settling.get(path) === settled) settling.delete(path);
+    });
+  settling.set(path, settled);
 }
 
 async function pump(
@@ -70,11 +81,12 @@ async function pump(
 ): Promise<void> {
   try {
     for await (const event of shared.watcher) {
-      // The watched inode left the path: the next listener watches anew.
-      if (event.kind === "remove" || event.kind === "rename") {
-        if (watchers.get(path) === shared) watchers.delete(path);
-      }
       for (const listener of shared.listeners) listener(event.kind);
+      // The watched file left the path: the next listener watches anew.
+      if (event.kind === "remove" || event.kind === "rename") {
+        drop(path, shared);
+        return;
+      }
     }
   } catch (error) {
     logger?.debug(

@@ -307,7 +307,7 @@ export class InterProcessLock implements Disposable {
       );
     }
     this.#file = undefined;
-    releaseFile(this.#key, file);
+    releaseFile(this.#key, file, this.#options.logger);
   }
 
   /**

@@ -288,6 +288,6 @@ export class InterProcessReaderWriterLock implements Disposable {
     } else {
       this.#readers.splice(this.#readers.indexOf(file), 1);
     }
-    releaseFile(this.#key, file);
+    releaseFile(this.#key, file, this.#options.logger);
   }
 }

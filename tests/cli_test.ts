@@ -259,6 +259,9 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
       const status = await child.status;
       await child.stdout.cancel();
       await child.stderr.cancel();
+      // It exits with the status; it is not killed by the signal (which
+      // Deno would also report as 128+N).
+      assert.equal(status.signal, null, args.join(" "));
       assert.equal(status.code, code, args.join(" "));
     }
   });

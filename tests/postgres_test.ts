@@ -321,6 +321,43 @@ pgTest(
 );
 
 pgTest(
+  "a waiter's fencing token is taken at the grant: larger than any transaction id handed out while it waited, and in grant order",
+  async () => {
+    const name = unique("token-order");
+    await using holder = new PostgresLock(name, { url });
+    assert.equal(await holder.acquire(), true);
+    const waiters = [0, 1, 2].map(() => new PostgresLock(name, { url }));
+    const granted: bigint[] = [];
+    const waiting = waiters.map((lock) =>
+      lock.acquire().then(async (ok) => {
+        assert.equal(ok, true);
+        granted.push(lock.token!);
+        await sleep(20);
+        await lock.release();
+      })
+    );
+    await eventually(
+      async () => (await locksOn(name)).waiting === 3,
+      "three waiters queue in the server",
+    );
+    // Transaction ids handed out while they wait.
+    const during = BigInt(
+      (await query<{ id: string }>("SELECT pg_current_xact_id()::text AS id"))[
+        0
+      ]
+        .id,
+    );
+    await holder.release();
+    await Promise.all(waiting);
+    assert.equal(granted.length, 3);
+    assert.ok(granted[0] > during, `${granted[0]} <= ${during}`);
+    for (let i = 1; i < granted.length; i++) {
+      assert.ok(granted[i] > granted[i - 1], granted.join(", "));
+    }
+  },
+);
+
+pgTest(
   "decorators hold the lock around each call, and time out with LockTimeoutError",
   async () => {
     const name = unique("decorated");

@@ -1,10 +1,11 @@
-// Regression tests for the defects of the cross-process waiter queue that
-// the simpler core removed (claims, turns, kept files, seldom polling), and
-// the two ways of waiting: in the kernel, or watching the file.
+// Regression tests: the waiting mark and the step-aside, the owner record at
+// release, lock files replaced, renamed, rewritten or deleted by others, and
+// the two ways of waiting (in the kernel, or watching the file). Each test
+// here guards a mutant of tests/mutants/mutants.ts.
 import assert from "node:assert/strict";
 import { InterProcessLock, readLockOwner } from "../mod.ts";
 import { writeMark } from "../_record.ts";
-import { fixture, run, sleep, tempDir } from "./_helpers.ts";
+import { fixture, now, run, sleep, tempDir } from "./_helpers.ts";
 
 const HAS_FLOCK = await run("flock", ["--version"]).then(
   (r) => r.code === 0,
@@ -81,16 +82,58 @@ Deno.test("a mark left by a killed waiter does not keep a waiter with delay 0 or
   holder.release();
 });
 
+/** A lock whose logger lines land in `log`. */
+function loggedLock(path: string, log: string[]): InterProcessLock {
+  return new InterProcessLock(path, {
+    logger: { debug: (...data: unknown[]) => log.push(data.join(" ")) },
+  });
+}
+
+const STEPPED_ASIDE =
+  /^Stepping aside from the lock on ".*" for 2 ms: process 1 waits/;
+
+Deno.test("a process on a streak steps aside at its release for a fresh mark of another process, not for an old one or its own", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/aside.lock`;
+  const log: string[] = [];
+  const lock = loggedLock(path, log);
+  const cases = [
+    { mark: { at: Date.now(), pid: 1 }, aside: true },
+    // Counted for 5 s only: a waiter that died leaves no lasting mark.
+    { mark: { at: Date.now() - 5_500, pid: 1 }, aside: false },
+    { mark: { at: Date.now(), pid: Deno.pid }, aside: false },
+  ];
+  for (const { mark, aside } of cases) {
+    log.length = 0;
+    await sleep(10); // a new streak
+    assert.equal(await lock.acquire(), true);
+    {
+      using file = Deno.openSync(path, { read: true, write: true });
+      writeMark(file, mark);
+    }
+    spin(10); // a streak long enough to look for waiters at the release
+    lock.release();
+    assert.equal(
+      log.some((line) => /^Stepping aside/.test(line)),
+      aside,
+      `${JSON.stringify(mark)}: ${log.join("\n")}`,
+    );
+  }
+});
+
 Deno.test("timeout 0 and blocking false right after a release with a waiter marked still try", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/aside.lock`;
-  const lock = new InterProcessLock(path);
+  const log: string[] = [];
+  const lock = loggedLock(path, log);
   for (const options of [{ timeout: 0 }, { blocking: false }]) {
     assert.equal(await lock.acquire(), true);
     // Another process (pid 1 is alive and not us) says that it waits.
     markWaiting(path, 1);
     spin(10); // a streak long enough to step aside at the release
+    log.length = 0;
     lock.release();
+    assert.ok(log.some((l) => STEPPED_ASIDE.test(l)), log.join("\n"));
     assert.equal(await lock.acquire(options), true, JSON.stringify(options));
     lock.release();
   }
@@ -127,6 +170,24 @@ Deno.test({
 
 Deno.test({
   name:
+    "a live process's release empties its owner record: readLockOwner names no one once flock(1) holds the lock",
+  ignore: !HAS_FLOCK,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/emptied.lock`;
+    const lock = new InterProcessLock(path);
+    assert.equal(await lock.acquire(), true);
+    assert.match(Deno.readTextFileSync(path), new RegExp(`"pid":${Deno.pid}`));
+    lock.release();
+    assert.doesNotMatch(Deno.readTextFileSync(path), /"pid"/);
+    const holder = await flockHolder(path);
+    assert.equal(readLockOwner(path), null);
+    assert.equal(await holder.end(), 0);
+  },
+});
+
+Deno.test({
+  name:
     "a lock file rewritten by another tool while processes wait is never written to",
   ignore: !HAS_FLOCK,
   async fn() {
@@ -144,11 +205,13 @@ Deno.test({
       JSON.stringify({ timeout: 20_000 }),
     ]);
     await sleep(300);
-    // Another tool rewrites the file in place (same inode).
-    const content = "another tool's content\n";
+    // Another tool rewrites the file in place (same inode), longer than the
+    // block, so that a write that skipped the magic check would land in it.
+    const content = "another tool's content\n".repeat(20);
     using file = Deno.openSync(path, { write: true, truncate: true });
     file.writeSync(new TextEncoder().encode(content));
-    await sleep(1_500); // the waiters renew their marks every second
+    // The waiters renew their marks every 2 s: each tries once in here.
+    await sleep(3_000);
     assert.equal(await holder.end(), 0);
     await kernel.waitFor("acquired");
     await watching.waitFor("acquired");
@@ -262,5 +325,88 @@ Deno.test({
       waited < 3_000,
       `waited ${waited.toFixed(0)} ms (inode ${oldInode})`,
     );
+  },
+});
+
+Deno.test({
+  name:
+    "a waiter with a timeout wakes at once when its lock file is renamed away, even with a 10 s backoff",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/renamed.lock`;
+    await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
+    await holder.waitFor("acquired");
+    const lock = new InterProcessLock(path);
+    const waiting = lock.acquire({
+      timeout: 30_000,
+      delay: 10_000,
+      maxDelay: 10_000,
+    });
+    await sleep(500);
+    // The held file leaves the path; a new, free file takes its place.
+    Deno.renameSync(path, `${path}.old`);
+    Deno.writeTextFileSync(path, "");
+    const renamedAt = performance.now();
+    assert.equal(await waiting, true);
+    const waited = performance.now() - renamedAt;
+    assert.ok(lock.isValid());
+    lock.release();
+    // Without the rename event it would sleep its 10 s backoff.
+    assert.ok(waited < 5_000, `waited ${waited.toFixed(0)} ms`);
+  },
+});
+
+Deno.test({
+  name:
+    "a waiter woken after its lock file was replaced never holds the old file while the new one is held",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/orphan.lock`;
+    await using old = fixture("hold.ts", ["lock", path, "stdin"]);
+    await old.waitFor("acquired");
+    // A waiter in another process keeps the old file open while it waits.
+    await using waiter = fixture("hold.ts", [
+      "lock",
+      path,
+      "0",
+      JSON.stringify({ timeout: 30_000, delay: 5_000, maxDelay: 5_000 }),
+    ]);
+    for (
+      let i = 0;
+      i < 200 && !/\d+ \d+/.test(Deno.readTextFileSync(path));
+      i++
+    ) {
+      await sleep(50);
+    }
+    assert.match(Deno.readTextFileSync(path), /\d+ \d+/, "the waiter waits");
+    // A new file, already locked by this process, is renamed over the path.
+    const fresh = Deno.openSync(`${path}.new`, {
+      read: true,
+      write: true,
+      create: true,
+    });
+    assert.equal(fresh.tryLockSync(true), true);
+    Deno.renameSync(`${path}.new`, path);
+    // The old holder's release wakes the waiter, whose try on the old file
+    // succeeds: that lock protects nothing, so it must go on waiting.
+    await old.end();
+    await sleep(1_000);
+    const releasedAt = now();
+    fresh.close(); // a release by closing, as most tools do
+    const acquiredAt = Number((await waiter.waitFor("acquired")).split(" ")[1]);
+    assert.ok(
+      acquiredAt >= releasedAt,
+      `the waiter held the old file ${
+        (releasedAt - acquiredAt).toFixed(0)
+      } ms before the new one was free`,
+    );
+    // It watches the new file (a 5 s backoff is all it has without that).
+    assert.ok(
+      acquiredAt - releasedAt < 3_000,
+      `the waiter took ${(acquiredAt - releasedAt).toFixed(0)} ms`,
+    );
+    await waiter.end();
   },
 });

@@ -1,0 +1,86 @@
+// The breaks that `deno task mutants` applies, one at a time: each replaces
+// one exact piece of a library file (it must occur there once) and names
+// the test files that must then fail. A fix for a break that went unnoticed
+// adds its mutant here.
+
+/** One break of the library, and the tests that should catch it. */
+export interface Mutant {
+  /** A short name, to run it alone: `deno task mutants <id>`. */
+  id: string;
+  /** What the break does to the promised behaviour. */
+  why: string;
+  /** The file, relative to the project root. */
+  file: string;
+  /** The exact text replaced (it must occur once in the file). */
+  find: string;
+  replace: string;
+  /** The test files that must fail with the break. */
+  tests: string[];
+}
+
+export const MUTANTS: Mutant[] = [
+  {
+    id: "same-file",
+    why: "a lock taken on a file that left its path counts as held",
+    file: "_file.ts",
+    find: "info = statIfSameFile(current, path);",
+    replace: "info = current.statSync();",
+    tests: ["tests/regressions_test.ts"],
+  },
+  {
+    id: "step-aside",
+    why: "a process on a streak never steps aside for a marked waiter",
+    file: "_acquire.ts",
+    find: "Date.now() - mark.at < MARK_TTL_MS",
+    replace: "Date.now() - mark.at < 0",
+    tests: ["tests/fairness_test.ts", "tests/regressions_test.ts"],
+  },
+  {
+    id: "owner-kept",
+    why: "the owner record is not emptied at release",
+    file: "_record.ts",
+    find: "    writeAll(file, EMPTY_OWNER);",
+    replace: "    void EMPTY_OWNER;",
+    tests: ["tests/regressions_test.ts"],
+  },
+  {
+    id: "early-token",
+    why: "the fencing token is taken before the wait, not at the grant",
+    file: "postgres.ts",
+    find: "}; SELECT coalesce(${token}, '') AS held FROM",
+    replace: "}; SELECT ${token}; SELECT coalesce(${token}, '') AS held FROM",
+    tests: ["tests/postgres_test.ts"],
+  },
+  {
+    id: "cli-no-signal",
+    why: "the CLI does not handle a signal while it waits (killed by it)",
+    file: "cli.ts",
+    find: "    Deno.addSignalListener(signal, listener);\n    return [signal",
+    replace: "    return [signal",
+    tests: ["tests/cli_test.ts"],
+  },
+  {
+    id: "no-rename-wake",
+    why: "a waiter ignores its watcher's remove and rename events",
+    file: "_acquire.ts",
+    find: 'if (event !== "modify") {',
+    replace: 'if (event === "access") {',
+    tests: ["tests/regressions_test.ts"],
+  },
+  {
+    id: "no-last-try",
+    why: "no last try when the timeout is up",
+    file: "_acquire.ts",
+    find: "acquired = head && attempt();",
+    replace: "acquired = false;",
+    tests: ["tests/file_test.ts"],
+  },
+  {
+    id: "mark-unchecked",
+    why: "the waiting mark is renewed without checking the magic",
+    file: "_record.ts",
+    find: "if (magic[i] !== MAGIC_BYTES[i]) return;",
+    replace: "void magic[i];",
+    tests: ["tests/regressions_test.ts"],
+  },
+];
