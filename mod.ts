@@ -20,7 +20,7 @@
  *
  * Permissions: `--allow-read` and `--allow-write` for the lock file
  * (`--allow-sys=hostname` optionally, to record the host name of a holder;
- * `--allow-run`, or read access to `/proc`, lets `readLockOwner()` tell a
+ * `--allow-run` lets `readLockOwner()` tell a
  * dead holder's record from a live one).
  *
  * @example Usage

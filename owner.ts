@@ -16,8 +16,8 @@
  * A holder that died keeps its record, while the kernel frees its lock. So
  * a record only counts while someone holds the lock exclusively, and, for a
  * holder on this machine, while its process is alive (checked with
- * `--allow-run`, or on Linux with read access to `/proc/<pid>`). What
- * remains: without either permission, a holder of another tool (such as
+ * `--allow-run`; Deno 2 allows reading `/proc` only with `--allow-all`).
+ * What remains: without `--allow-run`, a holder of another tool (such as
  * `flock(1)`) that took the lock after a holder of this library died is
  * reported as that dead holder; and a pid that the system has since reused
  * for another process counts as alive.
@@ -112,7 +112,12 @@ export function readLockOwner(path: string | URL): LockOwner | null {
     throw explain(error, lockPath);
   }
   try {
-    const record = readOwner(file);
+    let record: OwnerFields | undefined;
+    try {
+      record = readOwner(file);
+    } catch (error) {
+      throw explain(error, lockPath);
+    }
     if (record === undefined) return null;
     // A shared try succeeds unless someone holds the lock exclusively: then
     // the record is stale.
@@ -170,29 +175,19 @@ function granted(descriptor: Deno.PermissionDescriptor): boolean {
 }
 
 /**
- * Whether process `pid` of this machine is alive: through `kill(pid, 0)`
- * with `--allow-run`, else `/proc/<pid>` on Linux with read access to it.
+ * Whether process `pid` of this machine is alive, through `kill(pid, 0)`
+ * with `--allow-run`. (Deno 2 lets nothing short of `--allow-all` read
+ * `/proc`, so there is no other way.)
  *
  * @returns true or false, or undefined when it cannot be told.
  */
 function isProcessAlive(pid: number): boolean | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (granted({ name: "run" })) {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as { code?: string }).code === "EPERM";
-    }
+  if (!granted({ name: "run" })) return undefined;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
   }
-  const proc = `/proc/${pid}`;
-  if (Deno.build.os === "linux" && granted({ name: "read", path: proc })) {
-    try {
-      Deno.statSync(proc);
-      return true;
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return false;
-    }
-  }
-  return undefined;
 }

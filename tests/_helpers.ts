@@ -161,3 +161,22 @@ export function now(): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Starts `flock -x path` holding until its stdin closes. */
+export async function flockHolder(path: string) {
+  const child = new Deno.Command("flock", {
+    args: ["-x", path, "-c", "echo held; read _ || true"],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read();
+  reader.releaseLock();
+  return {
+    async end() {
+      await child.stdin.close();
+      await child.stdout.cancel();
+      return (await child.status).code;
+    },
+  };
+}

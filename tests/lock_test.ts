@@ -113,7 +113,12 @@ Deno.test("a release hands the lock to waiting tasks in arrival order", async ()
   const waiters = [0, 1, 2, 3].map(async (i) => {
     await sleep(i * 20);
     const lock = new InterProcessLock(path);
-    assert.equal(await lock.acquire({ delay: 60_000, maxDelay: 60_000 }), true);
+    // A timeout makes the call back off (without one it waits in the
+    // kernel or for this process's release, and the delay means nothing).
+    assert.equal(
+      await lock.acquire({ timeout: 120_000, delay: 60_000, maxDelay: 60_000 }),
+      true,
+    );
     order.push(i);
     await sleep(1);
     lock.release();
@@ -145,6 +150,19 @@ Deno.test("timeout: resolves false after about the timeout, never sleeping past 
   assert.ok(sleeps.reduce((a, b) => a + b, 0) <= 300 + 1e-6, `slept ${sleeps}`);
   assert.ok(sleeps.at(-1)! <= 50);
   assert.equal(lock.acquired, false);
+});
+
+Deno.test("by default the pauses start at 10 ms, grow by 10 ms and stop growing at 100 ms", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  using _holder = rawHolder(path);
+  const sleeps: number[] = [];
+  const lock = new InterProcessLock(path, { sleep: recordingSleep(sleeps) });
+  assert.equal(await lock.acquire({ timeout: 1_000 }), false);
+  assert.deepEqual(
+    sleeps.slice(0, 12),
+    [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 100, 100],
+  );
 });
 
 Deno.test("maxDelay below delay means delay; delay 0 never busy-spins", async () => {
@@ -246,28 +264,57 @@ Deno.test("an abort signal rejects the wait with its reason and leaves nothing h
   lock.release();
 });
 
+/** A user's sleep that honours its signal and records what it was asked. */
+function userSleep(calls: { ms: number; stopped: boolean }[]) {
+  return (ms: number, options?: { signal?: AbortSignal }) =>
+    new Promise<void>((resolve, reject) => {
+      const call = { ms, stopped: false };
+      calls.push(call);
+      const id = setTimeout(resolve, ms);
+      options?.signal?.addEventListener("abort", () => {
+        call.stopped = true;
+        clearTimeout(id);
+        reject(options.signal!.reason);
+      });
+    });
+}
+
 Deno.test("an abort signal also stops a wait with a user sleep that honours it", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/a.lock`;
-  const holder = new InterProcessLock(path);
-  await holder.acquire();
-  const lock = new InterProcessLock(path, {
-    sleep: (ms, options) =>
-      new Promise((resolve, reject) => {
-        const id = setTimeout(resolve, ms);
-        options?.signal?.addEventListener("abort", () => {
-          clearTimeout(id);
-          reject(options.signal!.reason);
-        });
-      }),
-  });
+  // Held by another process: the waiter backs off through the user's sleep.
+  await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
+  await holder.waitFor("acquired");
+  const calls: { ms: number; stopped: boolean }[] = [];
+  const lock = new InterProcessLock(path, { sleep: userSleep(calls) });
   const controller = new AbortController();
-  setTimeout(() => controller.abort(), 30);
+  setTimeout(() => controller.abort(), 300);
+  const start = performance.now();
   await assert.rejects(
     lock.acquire({ delay: 10_000, signal: controller.signal }),
     (e: Error) => e.name === "AbortError",
   );
-  holder.release();
+  assert.ok(performance.now() - start < 5_000);
+  assert.deepEqual(calls.map((c) => c.ms), [10_000]);
+  assert.equal(calls[0].stopped, true);
+});
+
+Deno.test("a release wakes a waiter early: the library stops the user's sleep", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
+  await holder.waitFor("acquired");
+  const calls: { ms: number; stopped: boolean }[] = [];
+  const lock = new InterProcessLock(path, { sleep: userSleep(calls) });
+  const waiting = lock.acquire({ timeout: 60_000, delay: 30_000 });
+  await sleep(300);
+  const releasedAt = performance.now();
+  await holder.end();
+  assert.equal(await waiting, true);
+  lock.release();
+  assert.ok(performance.now() - releasedAt < 10_000);
+  assert.equal(calls[0]?.ms, 30_000);
+  assert.equal(calls[0].stopped, true, "the sleep was not stopped");
 });
 
 Deno.test("using: the lock is released at the end of the block, on throw too", async () => {
@@ -339,7 +386,11 @@ Deno.test("a relative path, an absolute path and a file: URL with spaces name th
     assert.equal(await relative.acquire(), true);
     assert.equal(await absolute.acquire({ blocking: false }), false);
     // The waiting call is handed the lock by the release, in this process.
-    const waiting = url.acquire({ delay: 60_000, maxDelay: 60_000 });
+    const waiting = url.acquire({
+      timeout: 120_000,
+      delay: 60_000,
+      maxDelay: 60_000,
+    });
     await sleep(20);
     const releasedAt = performance.now();
     relative.release();

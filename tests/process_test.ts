@@ -118,15 +118,22 @@ Deno.test("reader-writer: a writer waits for readers, readers wait for a writer"
   await using reader = fixture("hold.ts", ["read", path]);
   await reader.waitFor("acquired");
   const rw = new InterProcessReaderWriterLock(path);
-  const writing = rw.acquireWriteLock({ timeout: 10_000 });
+  const writing = rw.acquireWriteLock({ timeout: 10_000 }).then((ok) => ({
+    ok,
+    at: now(),
+  }));
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(rw.writing, false);
   await reader.closeStdin();
   const readerReleased = Number(
     (await reader.waitFor("released")).split(" ")[1],
   );
-  assert.equal(await writing, true);
-  assert.ok(now() >= readerReleased);
+  const written = await writing;
+  assert.equal(written.ok, true);
+  assert.ok(
+    written.at >= readerReleased,
+    "the writer got in before the reader left",
+  );
 
   await using reader2 = fixture("hold.ts", [
     "read",

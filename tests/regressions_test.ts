@@ -5,31 +5,12 @@
 import assert from "node:assert/strict";
 import { InterProcessLock, readLockOwner } from "../mod.ts";
 import { writeMark } from "../_record.ts";
-import { fixture, now, run, sleep, tempDir } from "./_helpers.ts";
+import { fixture, flockHolder, now, run, sleep, tempDir } from "./_helpers.ts";
 
 const HAS_FLOCK = await run("flock", ["--version"]).then(
   (r) => r.code === 0,
   () => false,
 );
-
-/** Starts `flock -x path` holding until its stdin closes. */
-async function flockHolder(path: string) {
-  const child = new Deno.Command("flock", {
-    args: ["-x", path, "-c", "echo held; read _ || true"],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  await reader.read();
-  reader.releaseLock();
-  return {
-    async end() {
-      await child.stdin.close();
-      await child.stdout.cancel();
-      return (await child.status).code;
-    },
-  };
-}
 
 /** Writes a fresh waiting mark of process `pid` into a library lock file. */
 function markWaiting(path: string, pid: number): void {
@@ -409,4 +390,37 @@ Deno.test({
     );
     await waiter.end();
   },
+});
+
+/** The waiting mark of a library lock file, as its text ("" when empty). */
+function markOf(path: string): string {
+  return Deno.readTextFileSync(path).slice(36, 68).trim();
+}
+
+Deno.test("a waiting call renews its mark every 2 s, and empties it when it gives up and when it wins", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/mark.lock`;
+  await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
+  await holder.waitFor("acquired");
+  const lock = new InterProcessLock(path);
+  const givingUp = lock.acquire({ timeout: 2_700 });
+  await sleep(300);
+  const first = markOf(path);
+  assert.match(first, new RegExp(`^\\d+ ${Deno.pid}$`));
+  await sleep(2_100);
+  const renewed = markOf(path);
+  assert.match(renewed, new RegExp(`^\\d+ ${Deno.pid}$`));
+  assert.ok(
+    Number(renewed.split(" ")[0]) >= Number(first.split(" ")[0]) + 1_500,
+    `${first} -> ${renewed}`,
+  );
+  assert.equal(await givingUp, false);
+  assert.equal(markOf(path), "", "the mark stays after giving up");
+  const winning = lock.acquire({ timeout: 20_000 });
+  await sleep(300);
+  assert.notEqual(markOf(path), "");
+  await holder.end();
+  assert.equal(await winning, true);
+  assert.equal(markOf(path), "", "the mark stays after winning");
+  lock.release();
 });

@@ -34,7 +34,7 @@ try {
   for (const mutant of chosen) {
     const outcome = await check(mutant, copy);
     if (outcome !== "caught") missed++;
-    console.log(outcome.padEnd(8), mutant.id.padEnd(14), mutant.why);
+    console.log(outcome.padEnd(8), mutant.id.padEnd(18), mutant.why);
   }
 } finally {
   await Deno.remove(copy, { recursive: true });
