@@ -1,7 +1,7 @@
 // InterProcessLock inside one process: acquisition, release, options,
 // backoff, timeouts, cancellation, disposal and in-process exclusion.
 import assert from "node:assert/strict";
-import { InterProcessLock } from "../mod.ts";
+import { InterProcessLock, InterProcessReaderWriterLock } from "../mod.ts";
 import { fixture, sleep, tempDir } from "./_helpers.ts";
 
 /** A sleep function that honours its signal and records every request. */
@@ -352,6 +352,33 @@ Deno.test("after dispose: acquire throws and pending acquires reject", async () 
   // Disposing twice is harmless.
   lock[Symbol.dispose]();
   holder.release();
+});
+
+Deno.test("disposing a reader-writer lock stops its pending acquires and releases what it holds", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/rw.lock`;
+  await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
+  await holder.waitFor("acquired");
+  const rw = new InterProcessReaderWriterLock(path);
+  const pending = [
+    rw.acquireReadLock(),
+    rw.acquireWriteLock(),
+    rw.acquireReadLock({ timeout: 60_000 }),
+  ];
+  await sleep(200);
+  rw[Symbol.dispose]();
+  for (const call of pending) await assert.rejects(call, /disposed/);
+  await holder.end();
+  // Nothing of the disposed calls holds the file.
+  const probe = new InterProcessLock(path);
+  assert.equal(await probe.acquire({ timeout: 5_000 }), true);
+  probe.release();
+  // A held read lock is released by disposal.
+  const held = new InterProcessReaderWriterLock(path);
+  assert.equal(await held.acquireReadLock(), true);
+  held[Symbol.dispose]();
+  assert.equal(await probe.acquire({ blocking: false }), true);
+  probe.release();
 });
 
 Deno.test("a logger that throws breaks nothing: the lock is acquired and released", async () => {

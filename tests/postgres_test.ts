@@ -10,6 +10,7 @@ import {
   postgresLocked,
   postgresLockKey,
   PostgresReaderWriterLock,
+  postgresReadLocked,
   postgresWriteLocked,
 } from "../postgres.ts";
 import { fixture, run, sleep, tempDir } from "./_helpers.ts";
@@ -86,6 +87,17 @@ async function lockSessions(): Promise<number> {
   return Number(rows[0].n);
 }
 
+/** Whether `promise` settles within `ms`. */
+function settledWithin(
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<boolean> {
+  return Promise.race([
+    promise.then(() => true, () => true),
+    sleep(ms).then(() => false),
+  ]);
+}
+
 async function eventually(
   check: () => Promise<boolean>,
   what: string,
@@ -134,7 +146,114 @@ pgTest(
     await using lock = new PostgresLock(name, { url });
     assert.equal(await lock.acquire(), true);
     assert.equal(await lock.acquire({ timeout: 200 }), false);
+    const second = lock.acquire();
+    assert.equal(await settledWithin(second, 300), false, "it waits");
     await lock.release();
+    assert.equal(await second, true);
+    assert.equal(lock.acquired, true);
+    await lock.release();
+  },
+);
+
+pgTest(
+  "an abort while queued in the server: the call rejects, and with a user's client a grant that won the race is unlocked",
+  async () => {
+    const name = unique("abort-queued");
+    const reason = new Error("stop");
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      for (const client of [{ url }, { sql }]) {
+        await using holder = new PostgresLock(name, { url });
+        // Aborted while it waits in the server's queue.
+        await holder.acquire();
+        await using lock = new PostgresLock(name, client);
+        const controller = new AbortController();
+        const pending = lock.acquire({ signal: controller.signal });
+        await eventually(
+          async () => (await locksOn(name)).waiting === 1,
+          "the call waits in the server",
+        );
+        controller.abort(reason);
+        await assert.rejects(pending, (e) => e === reason);
+        await eventually(
+          async () => (await locksOn(name)).waiting === 0,
+          "the wait left the queue",
+        );
+        // Aborted as the lock is granted: whoever wins, nothing stays held.
+        for (let i = 0; i < 5; i++) {
+          const c = new AbortController();
+          const racing = lock.acquire({ signal: c.signal });
+          await eventually(
+            async () => (await locksOn(name)).waiting === 1,
+            "the call waits in the server",
+          );
+          await holder.release();
+          c.abort(reason);
+          await racing.then(() => lock.release(), () => {});
+          await eventually(
+            async () => (await locksOn(name)).granted === 0,
+            `no lock held after race ${i} (${JSON.stringify(client)})`,
+          );
+          await holder.acquire();
+        }
+        await holder.release();
+      }
+      // The user's client is usable and holds nothing.
+      assert.equal((await sql`SELECT 1 AS one`)[0].one, 1);
+    } finally {
+      await sql.end({ timeout: 0 });
+    }
+  },
+);
+
+pgTest(
+  "reader-writer: signal follows the held lock; postgresReadLocked shares; disposal stops pending acquires",
+  async () => {
+    const name = unique("rw-signal");
+    await using rw = new PostgresReaderWriterLock(name, { url });
+    assert.equal(rw.signal.aborted, true, "nothing held");
+    assert.equal(await rw.acquireReadLock(), true);
+    const signal = rw.signal;
+    assert.equal(signal.aborted, false);
+    const aborted = new Promise((resolve) =>
+      signal.addEventListener("abort", resolve)
+    );
+    await query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '@locks/process-lock' AND pid <> pg_backend_pid()",
+    );
+    await aborted;
+    assert.equal(rw.isValid(), false);
+    await rw.releaseReadLock();
+
+    // Readers share through the decorator, a writer waits for them.
+    let inside = 0;
+    let most = 0;
+    const read = postgresReadLocked(name, { url })(async () => {
+      most = Math.max(most, ++inside);
+      await sleep(300);
+      inside--;
+    });
+    await Promise.all([read(), read()]);
+    assert.equal(most, 2);
+
+    await using holder = new PostgresLock(name, { url });
+    await holder.acquire();
+    const other = new PostgresReaderWriterLock(name, { url });
+    const pendingRead = other.acquireReadLock();
+    const pendingWrite = other.acquireWriteLock();
+    await eventually(
+      async () => (await locksOn(name)).waiting === 2,
+      "both calls wait in the server",
+    );
+    await other[Symbol.asyncDispose]();
+    await assert.rejects(pendingRead, /disposed/);
+    await assert.rejects(pendingWrite, /disposed/);
+    await holder.release();
+    await eventually(
+      async () => (await locksOn(name)).waiting === 0,
+      "the disposed calls left the queue",
+    );
+    assert.equal((await locksOn(name)).granted, 0);
   },
 );
 

@@ -123,4 +123,14 @@ export const MUTANTS: Mutant[] = [
     replace: "        }, MARK_REFRESH_MS);",
     tests: ["tests/regressions_test.ts"],
   },
+  {
+    id: "abort-grant-kept",
+    why:
+      "a grant that wins the race with an abort stays held on a user's client",
+    file: "postgres.ts",
+    find:
+      "if (owned === undefined && granted !== null && granted !== undefined) {",
+    replace: "if (false) {",
+    tests: ["tests/postgres_test.ts"],
+  },
 ];
