@@ -69,7 +69,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "cli: usage errors exit 64, an unopenable lock file 66, a missing command 127",
+    "cli: usage errors exit 64, an unopenable lock file 66, a missing command 127, one that cannot run 126",
   ignore: !POSIX,
 }, async () => {
   await using dir = await tempDir();
@@ -95,6 +95,13 @@ Deno.test({
   assert.match(dirAsLock.stderr, /it is a directory/);
   const missing = await cli([`${dir.path}/l`, "no-such-command-here"]);
   assert.equal(missing.code, 127);
+  // A command that exists but cannot be run.
+  const script = `${dir.path}/not-executable.sh`;
+  Deno.writeTextFileSync(script, "echo never\n", { mode: 0o644 });
+  Deno.chmodSync(script, 0o644);
+  const notRunnable = await cli([`${dir.path}/l`, script]);
+  assert.equal(notRunnable.code, 126, notRunnable.stderr);
+  assert.equal(notRunnable.stdout, "");
 });
 
 Deno.test({
@@ -137,12 +144,20 @@ Deno.test({
 }, async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/shared.lock`;
-  const reader = spawnCli(["-s", path, "sh", "-c", "echo in; sleep 2"]);
+  const go = `${dir.path}/go`;
+  const reader = spawnCli([
+    "-s",
+    path,
+    "sh",
+    "-c",
+    `echo in; while [ ! -e "${go}" ]; do sleep 0.05; done`,
+  ]);
   assert.equal(await firstLine(reader.stdout), "in");
   const second = await cli(["-s", "-n", path, "echo", "also in"]);
   assert.equal(second.code, 0);
   assert.equal(second.stdout, "also in\n");
   assert.equal((await cli(["-x", "-n", path, "true"])).code, 1);
+  Deno.writeTextFileSync(go, "");
   assert.equal((await reader.status).code, 0);
   await reader.stderr.cancel();
   assert.equal((await cli(["-x", "-n", path, "true"])).code, 0);
@@ -157,17 +172,20 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     await using dir = await tempDir();
     const path = `${dir.path}/sig.lock`;
     const marker = `${dir.path}/exited`;
+    const go = `${dir.path}/go`;
+    // The command's clean-up lasts until the test says go.
     const child = spawnCli([
       path,
       "sh",
       "-c",
-      `trap 'sleep 0.3; echo done > "${marker}"; exit 42' TERM INT; echo ready; while :; do sleep 0.05; done`,
+      `trap 'while [ ! -e "${go}" ]; do sleep 0.05; done; echo done > "${marker}"; exit 42' TERM INT; echo ready; while :; do sleep 0.05; done`,
     ]);
     assert.equal(await firstLine(child.stdout), "ready");
     child.kill(signal);
     // While the command cleans up, the lock is still held.
     await sleep(100);
     assert.equal((await cli(["-n", path, "true"])).code, 1);
+    Deno.writeTextFileSync(go, "");
     const status = await child.status;
     await child.stderr.cancel();
     assert.equal(status.code, 42);
@@ -218,7 +236,7 @@ Deno.test({
   async fn() {
     await using dir = await tempDir();
     const path = `${dir.path}/tty.lock`;
-    await using holder = fixture("hold.ts", ["lock", path, "1800"]);
+    await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
     await holder.waitFor("acquired");
     const command = [
       Deno.execPath(),
@@ -232,8 +250,12 @@ Deno.test({
       "true",
     ]
       .map((part) => `'${part}'`).join(" ");
-    // script(1) gives the cli a pseudo-terminal.
-    const result = await run("script", ["-qec", command, "/dev/null"]);
+    // script(1) gives the cli a pseudo-terminal. The holder lets go after
+    // 3 s: long enough for a slow start plus a second of waiting.
+    const running = run("script", ["-qec", command, "/dev/null"]);
+    await sleep(3_000);
+    await holder.closeStdin();
+    const result = await running;
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(
       result.stdout,

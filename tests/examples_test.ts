@@ -1,6 +1,9 @@
 // Every example runs, so that none can rot.
 import assert from "node:assert/strict";
-import { run, tempDir } from "./_helpers.ts";
+import postgres from "postgres";
+import { readLockOwner } from "../mod.ts";
+import { postgresLockKey } from "../postgres.ts";
+import { run, sleep, tempDir } from "./_helpers.ts";
 import { pgServer } from "./_pg_server.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
@@ -25,7 +28,10 @@ Deno.test("examples/cron_job.ts runs once, and a second copy skips", async () =>
   await using dir = await tempDir();
   const lock = `${dir.path}/cron.lock`;
   const first = example("cron_job.ts", [lock, "1500"]);
-  await new Promise((r) => setTimeout(r, 700));
+  // The second copy starts once the first one holds the lock.
+  for (let i = 0; i < 1_500 && readLockOwner(lock) === null; i++) {
+    await sleep(20);
+  }
   const second = await example("cron_job.ts", [lock, "0"]);
   assert.equal(second.code, 0);
   assert.match(second.stdout, /^skipped: already running as pid \d+ since /);
@@ -100,7 +106,24 @@ Deno.test({
       ms,
     ]);
   const first = runJob("4000");
-  await new Promise((r) => setTimeout(r, 2_000));
+  // The second run starts once the first one holds the lock.
+  const key = postgresLockKey("fenced-job");
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    for (
+      let i = 0;
+      i < 1_500 && (await sql.unsafe(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${
+            key >> 32n & 0xffffffffn
+          }::oid AND objid = ${key & 0xffffffffn}::oid`,
+        )).length === 0;
+      i++
+    ) {
+      await sleep(20);
+    }
+  } finally {
+    await sql.end({ timeout: 0 });
+  }
   const second = await runJob("0");
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /^skipped/);
@@ -114,4 +137,67 @@ Deno.test({
   assert.ok(
     BigInt(stored.token) > BigInt(done.stdout.match(/token (\d+)/)![1]),
   );
+});
+
+/** Runs demo.ts with `args`, and DATABASE_URL when given. */
+async function demo(args: string[], databaseUrl?: string) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-read",
+      "--allow-write",
+      "--allow-run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys=hostname,uid",
+      new URL("../demo.ts", import.meta.url).pathname,
+      ...args,
+    ],
+    env: databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+Deno.test("demo.ts: no update lost under the lock; without it, the losses shown and exit 0", async () => {
+  const locked = await demo(["--processes", "3", "--increments", "100"]);
+  assert.equal(locked.code, 0, locked.stdout + locked.stderr);
+  assert.match(locked.stdout, /final count 300, expected 300: no update lost/);
+  const unlocked = await demo([
+    "--no-lock",
+    "--processes",
+    "4",
+    "--increments",
+    "200",
+  ]);
+  assert.equal(unlocked.code, 0, unlocked.stdout + unlocked.stderr);
+  assert.match(
+    unlocked.stdout,
+    /WITHOUT the lock[\s\S]*final count \d+, expected 800: (\d+ updates lost without the lock|no update lost this time)/,
+  );
+  assert.equal((await demo(["--processes", "0"])).code, 64);
+});
+
+Deno.test({
+  name: "demo.ts --postgres: no update lost under the PostgreSQL lock",
+  ignore: (await pgServer()).reason !== undefined &&
+    Deno.env.get("PROCESS_LOCK_REQUIRE_POSTGRES") !== "1",
+  sanitizeOps: false,
+}, async () => {
+  const { url, reason } = await pgServer();
+  if (reason !== undefined) throw new Error(`No PostgreSQL server: ${reason}`);
+  const result = await demo(
+    ["--postgres", "--processes", "2", "--increments", "50"],
+    url,
+  );
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /PostgreSQL lock "demo-counter"/);
+  assert.match(result.stdout, /final count 100, expected 100: no update lost/);
 });

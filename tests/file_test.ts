@@ -159,11 +159,14 @@ Deno.test("when the file cannot be watched, waiters fall back to polling, and sa
     // Without events, a 30 s backoff means that a release after 100 ms is
     // only seen by the last try, at the 1 s deadline.
     {
-      await using child = fixture("hold.ts", ["lock", path, "100"]);
+      await using child = fixture("hold.ts", ["lock", path, "stdin"]);
       await child.waitFor("acquired");
       const lock = new InterProcessLock(path);
       const start = performance.now();
-      assert.equal(await lock.acquire({ delay: 30_000, timeout: 1_000 }), true);
+      const waiting = lock.acquire({ delay: 30_000, timeout: 1_000 });
+      await sleep(100);
+      await child.closeStdin();
+      assert.equal(await waiting, true);
       const waited = performance.now() - start;
       assert.ok(
         waited >= 950,
