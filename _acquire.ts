@@ -143,7 +143,7 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
     try {
       const now = performance.now();
       const recheck = changed || now - checkedAt >= RECHECK_MS;
-      result = tryLockPath(path, exclusive, file, recheck);
+      result = tryLockPath(path, exclusive, file, recheck, lockOptions.anyFile);
       if (recheck || result.opened) checkedAt = now;
       changed = false;
     } catch (error) {

@@ -26,9 +26,9 @@ const MAX_TRIES = 16;
  * @throws A Deno error of the original class whose message names the path
  * and the problem.
  */
-export function openLockFile(path: string): Deno.FsFile {
+export function openLockFile(path: string, anyFile = false): Deno.FsFile {
   for (let tries = 1;; tries++) {
-    const file = openOnce(path);
+    const file = openOnce(path, anyFile);
     if (file !== undefined) return file;
     // Deleted between "already exists" and the second open: start over.
     if (tries === MAX_TRIES) {
@@ -39,8 +39,12 @@ export function openLockFile(path: string): Deno.FsFile {
   }
 }
 
-/** One open; undefined when the file vanished after "already exists". */
-function openOnce(path: string): Deno.FsFile | undefined {
+/**
+ * One open; undefined when the file vanished after "already exists". With
+ * `anyFile`, an existing file that cannot be opened for writing (a
+ * directory, a read-only file or file system) is opened for reading.
+ */
+function openOnce(path: string, anyFile: boolean): Deno.FsFile | undefined {
   try {
     return Deno.openSync(path, OPEN_EXISTING);
   } catch (error) {
@@ -49,6 +53,13 @@ function openOnce(path: string): Deno.FsFile | undefined {
       !(error instanceof Deno.errors.NotFound) &&
       !(error instanceof Deno.errors.FilesystemLoop)
     ) {
+      if (anyFile) {
+        try {
+          return Deno.openSync(path, { read: true });
+        } catch {
+          // Report the first error.
+        }
+      }
       throw explain(error, path);
     }
     // The file is missing. A dangling symbolic link also reads as missing:
@@ -174,6 +185,7 @@ export function statIfStill(
  * undefined to open one.
  * @param recheck Whether a kept file found busy is checked to be still the
  * one at the path (when it is not, the new file is tried).
+ * @param anyFile Whether a file that opens only for reading may be the lock.
  * @returns The file; whether the lock is now held through it; its info when
  * it was checked (always when locked); whether this call opened it (its
  * offset is then 0). A file returned unlocked is the one at the path as of
@@ -185,6 +197,7 @@ export function tryLockPath(
   exclusive: boolean,
   file: Deno.FsFile | undefined,
   recheck = true,
+  anyFile = false,
 ): {
   file: Deno.FsFile;
   locked: boolean;
@@ -193,7 +206,7 @@ export function tryLockPath(
 } {
   for (let tries = 1;; tries++) {
     const fresh = file === undefined;
-    const current = file ?? openLockFile(path);
+    const current = file ?? openLockFile(path, anyFile);
     let locked: boolean;
     let info: Deno.FileInfo | undefined;
     try {

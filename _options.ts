@@ -25,14 +25,84 @@ export interface ResolvedLockOptions {
     | ((ms: number, options?: { signal?: AbortSignal }) => Promise<void>)
     | undefined;
   logger: { debug(...data: unknown[]): void } | undefined;
+  /** Any file that opens for reading may be the lock (see ANY_FILE). */
+  anyFile: boolean;
 }
 
-function checkObject(value: unknown, what: string): Record<string, unknown> {
+/**
+ * The command line's private lock option: as in flock(1), any existing file
+ * that can be opened for reading, a directory included, can be the lock.
+ * The library's lock objects keep to lock files they can write.
+ */
+export const ANY_FILE: unique symbol = Symbol("process-lock: any file");
+
+/** The keys of `AcquireOptions`. */
+export const ACQUIRE_KEYS: readonly string[] = [
+  "blocking",
+  "delay",
+  "maxDelay",
+  "timeout",
+  "signal",
+];
+/** The keys of `LockOptions`. */
+export const LOCK_KEYS: readonly string[] = ["sleep", "logger"];
+
+/**
+ * Checks that `value` is an options object (or undefined) with no key but
+ * those in `known`.
+ *
+ * @throws {TypeError} On anything else, naming an unknown key and the
+ * closest known one: a misspelt option must not be ignored.
+ */
+export function checkObject(
+  value: unknown,
+  what: string,
+  known: readonly string[],
+): Record<string, unknown> {
   if (value === undefined) return {};
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new TypeError(`${what} must be an object, got ${describe(value)}`);
   }
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const closest = closestOf(key, known);
+    throw new TypeError(
+      `Unknown option "${key}" in ${what.toLowerCase()} (${
+        closest === undefined
+          ? `known: ${known.join(", ")}`
+          : `did you mean "${closest}"?`
+      })`,
+    );
+  }
   return value as Record<string, unknown>;
+}
+
+/** The known name nearest to `name` in edits, if it is near enough. */
+function closestOf(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        previous[j] + 1,
+        row[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = row;
+  }
+  return previous[b.length];
 }
 
 function checkMs(value: unknown, name: string): number | undefined {
@@ -57,13 +127,13 @@ function checkMs(value: unknown, name: string): number | undefined {
 /**
  * Checks acquire options and fills in fasteners' defaults.
  *
- * @throws {TypeError} On an option of the wrong type.
+ * @throws {TypeError} On an option of the wrong type, or an unknown one.
  * @throws {RangeError} On a negative, NaN or infinite time.
  */
 export function resolveAcquireOptions(
   options: unknown,
 ): ResolvedAcquireOptions {
-  const o = checkObject(options, "Acquire options");
+  const o = checkObject(options, "Acquire options", ACQUIRE_KEYS);
   if (o.blocking !== undefined && typeof o.blocking !== "boolean") {
     throw new TypeError(
       `Option "blocking" must be a boolean, got ${describe(o.blocking)}`,
@@ -92,7 +162,7 @@ export function resolveAcquireOptions(
  * @throws {TypeError} On an option of the wrong type.
  */
 export function resolveLockOptions(options: unknown): ResolvedLockOptions {
-  const o = checkObject(options, "Lock options");
+  const o = checkObject(options, "Lock options", LOCK_KEYS);
   if (o.sleep !== undefined && typeof o.sleep !== "function") {
     throw new TypeError(
       `Option "sleep" must be a function (ms, { signal }) => Promise<void>, got ${
@@ -101,7 +171,8 @@ export function resolveLockOptions(options: unknown): ResolvedLockOptions {
     );
   }
   const logger = checkLogger(o.logger);
-  return { sleep: o.sleep as ResolvedLockOptions["sleep"], logger };
+  const anyFile = (o as { [ANY_FILE]?: unknown })[ANY_FILE] === true;
+  return { sleep: o.sleep as ResolvedLockOptions["sleep"], logger, anyFile };
 }
 
 /**

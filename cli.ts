@@ -57,9 +57,15 @@
  * @module
  */
 
-import { type AcquireOptions, InterProcessLock } from "./lock.ts";
+import {
+  type AcquireOptions,
+  InterProcessLock,
+  type LockOptions,
+} from "./lock.ts";
 import { InterProcessReaderWriterLock } from "./rwlock.ts";
 import { readLockOwner } from "./owner.ts";
+import { ANY_FILE } from "./_options.ts";
+import config from "./deno.json" with { type: "json" };
 
 /** The exit status of a usage error (EX_USAGE). */
 const EX_USAGE = 64;
@@ -67,24 +73,32 @@ const EX_USAGE = 64;
 const EX_NOINPUT = 66;
 
 const USAGE = `Usage:
-  process-lock [options] <lockfile> <command> [args...]
-  process-lock [options] <lockfile> -c <shell command>
+  process-lock [options] <lockfile|directory> <command> [args...]
+  process-lock [options] <lockfile|directory> -c <shell command>
   process-lock --postgres URL [options] <name> <command> [args...]
 
-Runs the command while holding a lock on <lockfile> (created if missing), or
-with --postgres, the PostgreSQL advisory lock <name>.
+Runs the command while holding a lock on <lockfile> (created if missing; an
+existing directory or read-only file works too), or with --postgres, the
+PostgreSQL advisory lock <name>. Options are flock(1)'s: -nx, -w5, -E7 and
+--timeout=5 work as there.
 
 Options:
-  -x, --exclusive               exclusive lock (the default)
+  -x, -e, --exclusive           exclusive lock (the default)
   -s, --shared                  shared lock
   -n, --nonblock                fail at once if the lock is busy
-  -w, --timeout SECONDS         give up after SECONDS (fractions allowed)
+  -w, --timeout, --wait SECS    give up after SECS (fractions allowed)
   -E, --conflict-exit-code N    exit status on conflict or timeout (default 1)
-  -c COMMAND                    run COMMAND through the shell
+  -c, --command COMMAND         run COMMAND through the shell
+  -o, --close                   accepted: the command never holds the lock's
+                                file here
+  -F, --no-fork                 accepted: Deno cannot become the command, so
+                                this process stays and holds the lock
       --postgres URL            lock on PostgreSQL (any host): <lockfile> is
                                 then a lock name
       --verbose                 say how long it waited and who held the lock
+  -V, --version                 print the version
   -h, --help                    print this help
+  --                            end of the options
 
 Exit status: the command's, 128+N if it died of signal N (or signal N ended
 the wait), the conflict code on conflict or timeout, 64 on a usage error,
@@ -93,7 +107,8 @@ the wait), the conflict code on conflict or timeout, 64 on a usage error,
 Unlike flock(1), the lock belongs to this process, not to the command: if
 this process is killed with SIGKILL, the lock is freed while the command may
 run on. SIGINT and SIGTERM are passed on, and the lock is held until the
-command exits.`;
+command exits. Under npx, signals sent to npx do not reach Deno: for
+timeout(1), systemd or cron, run the installed command or deno run.`;
 
 interface Parsed {
   postgres: string | undefined;
@@ -103,12 +118,62 @@ interface Parsed {
   conflictCode: number;
   verbose: boolean;
   help: boolean;
+  version: boolean;
   lockfile: string;
   command: string[];
 }
 
 class UsageError extends Error {}
 
+/** As in flock(1), a directory or a read-only file can be the lock. */
+const ANY_FILE_OPTIONS = { [ANY_FILE]: true } as LockOptions;
+
+/** What an option sets; `value` options take an argument. */
+type Setting =
+  | "exclusive"
+  | "shared"
+  | "nonblock"
+  | "accepted"
+  | "verbose"
+  | "help"
+  | "version"
+  | { value: "timeout" | "conflict" | "command" | "postgres" };
+
+const SHORT: Record<string, Setting> = {
+  x: "exclusive",
+  e: "exclusive",
+  s: "shared",
+  n: "nonblock",
+  o: "accepted",
+  F: "accepted",
+  h: "help",
+  V: "version",
+  w: { value: "timeout" },
+  E: { value: "conflict" },
+  c: { value: "command" },
+};
+
+const LONG: Record<string, Setting> = {
+  "--exclusive": "exclusive",
+  "--shared": "shared",
+  "--nonblock": "nonblock",
+  "--close": "accepted",
+  "--no-fork": "accepted",
+  "--verbose": "verbose",
+  "--help": "help",
+  "--version": "version",
+  "--timeout": { value: "timeout" },
+  "--wait": { value: "timeout" },
+  "--conflict-exit-code": { value: "conflict" },
+  "--command": { value: "command" },
+  "--postgres": { value: "postgres" },
+};
+
+/**
+ * Parses the command line as flock(1) does: options first (grouped short
+ * options, values attached or separate, `--name=value`), up to the lock
+ * file or `--`; after the lock file, the command or `-c COMMAND`.
+ */
 function parse(args: string[]): Parsed {
   const parsed: Parsed = {
     postgres: undefined,
@@ -118,123 +183,136 @@ function parse(args: string[]): Parsed {
     conflictCode: 1,
     verbose: false,
     help: false,
+    version: false,
     lockfile: "",
     command: [],
   };
-  let shellCommand: string | undefined;
-  // Options come first and end at the lock file (or "--"), as with
-  // flock(1); after the lock file only "-c COMMAND" is an option.
+  const state = { shell: undefined as string | undefined };
   let i = 0;
+  /** The value of `flag`: attached to it, or the next argument. */
+  const valueOf = (flag: string, attached: string | undefined): string => {
+    if (attached !== undefined) return attached;
+    const next = args[++i];
+    if (next === undefined) throw new UsageError(`${flag} needs a value`);
+    return next;
+  };
   for (; i < args.length; i++) {
-    let arg = args[i];
+    const arg = args[i];
     if (arg === "--") {
       i++;
       break;
     }
     if (!arg.startsWith("-") || arg === "-") break;
-    let inline: string | undefined;
-    if (arg.startsWith("--") && arg.includes("=")) {
-      inline = arg.slice(arg.indexOf("=") + 1);
-      arg = arg.slice(0, arg.indexOf("="));
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const flag = eq === -1 ? arg : arg.slice(0, eq);
+      const setting = LONG[flag];
+      if (setting === undefined) throw new UsageError(`unknown option ${flag}`);
+      const attached = eq === -1 ? undefined : arg.slice(eq + 1);
+      if (typeof setting === "string" && attached !== undefined) {
+        throw new UsageError(`${flag} takes no value`);
+      }
+      apply(parsed, state, setting, flag, () => valueOf(flag, attached));
+      continue;
     }
-    const take = (): string => {
-      if (inline !== undefined) return inline;
-      const next = args[++i];
-      if (next === undefined) throw new UsageError(`${arg} needs a value`);
-      return next;
-    };
-    switch (arg) {
-      case "-x":
-      case "--exclusive":
-        parsed.shared = false;
-        break;
-      case "-s":
-      case "--shared":
-        parsed.shared = true;
-        break;
-      case "-n":
-      case "--nonblock":
-        parsed.nonblock = true;
-        break;
-      case "-w":
-      case "--timeout": {
-        const text = take();
-        const seconds = Number(text);
-        if (text.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
-          throw new UsageError(
-            `${arg} needs a number of seconds >= 0, got "${text}"`,
-          );
-        }
-        parsed.timeoutMs = seconds * 1000;
+    // A group of short options; one that takes a value takes the rest.
+    for (let k = 1; k < arg.length; k++) {
+      const flag = `-${arg[k]}`;
+      const setting = SHORT[arg[k]];
+      if (setting === undefined) throw new UsageError(`unknown option ${flag}`);
+      const rest = arg.slice(k + 1);
+      if (typeof setting !== "string") {
+        apply(
+          parsed,
+          state,
+          setting,
+          flag,
+          () => valueOf(flag, rest || undefined),
+        );
         break;
       }
-      case "-E":
-      case "--conflict-exit-code": {
-        const text = take();
-        const code = Number(text);
-        if (
-          text.trim() === "" || !Number.isInteger(code) || code < 0 ||
-          code > 255
-        ) {
-          throw new UsageError(
-            `${arg} needs a whole number from 0 to 255, got "${text}"`,
-          );
-        }
-        parsed.conflictCode = code;
-        break;
-      }
-      case "-c":
-      case "--command":
-        shellCommand = take();
-        break;
-      case "--verbose":
-        parsed.verbose = true;
-        break;
-      case "--postgres":
-        parsed.postgres = take();
-        break;
-      case "-h":
-      case "--help":
-        parsed.help = true;
-        break;
-      default:
-        throw new UsageError(`Unknown option ${arg}`);
+      apply(parsed, state, setting, flag, () => "");
     }
   }
-  if (parsed.help) return parsed;
-  const lockfile = args[i++];
-  if (lockfile === undefined) {
+  if (parsed.help || parsed.version) return parsed;
+  parsed.lockfile = args[i++] ?? "";
+  if (parsed.lockfile === "") {
     throw new UsageError(
       parsed.postgres === undefined
-        ? "Missing the lock file"
-        : "Missing the lock name",
+        ? "missing the lock file"
+        : "missing the lock name",
     );
   }
-  parsed.lockfile = lockfile;
-  let rest = args.slice(i);
+  parsed.command = commandOf(args.slice(i), state.shell);
+  return parsed;
+}
+
+/** Applies one option to `parsed`. */
+function apply(
+  parsed: Parsed,
+  state: { shell: string | undefined },
+  setting: Setting,
+  flag: string,
+  value: () => string,
+): void {
+  if (setting === "accepted") return;
+  if (setting === "exclusive" || setting === "shared") {
+    parsed.shared = setting === "shared";
+  } else if (typeof setting === "string") {
+    parsed[setting] = true;
+  } else if (setting.value === "timeout") {
+    parsed.timeoutMs = numberOf(flag, value(), 0, Infinity, false) * 1000;
+  } else if (setting.value === "conflict") {
+    parsed.conflictCode = numberOf(flag, value(), 0, 255, true);
+  } else if (setting.value === "command") {
+    state.shell = value();
+  } else {
+    parsed.postgres = value();
+  }
+}
+
+/** `text` as a number from `min` to `max` (a whole one if `whole`). */
+function numberOf(
+  flag: string,
+  text: string,
+  min: number,
+  max: number,
+  whole: boolean,
+): number {
+  const value = Number(text);
+  const ok = text.trim() !== "" && Number.isFinite(value) && value >= min &&
+    value <= max && (!whole || Number.isInteger(value));
+  if (!ok) {
+    throw new UsageError(
+      whole
+        ? `${flag} needs a whole number from ${min} to ${max}, got "${text}"`
+        : `${flag} needs a number of seconds >= ${min}, got "${text}"`,
+    );
+  }
+  return value;
+}
+
+/** The command to run: the rest of the line, or a shell command. */
+function commandOf(rest: string[], shell: string | undefined): string[] {
   if (rest[0] === "-c" || rest[0] === "--command") {
     if (rest.length !== 2) {
       throw new UsageError(`${rest[0]} needs exactly one shell command`);
     }
-    shellCommand = rest[1];
+    shell = rest[1];
     rest = [];
   }
-  if (shellCommand !== undefined) {
-    if (rest.length > 0) {
-      throw new UsageError(
-        "Give either -c COMMAND or a command with arguments, not both",
-      );
-    }
-    parsed.command = Deno.build.os === "windows"
-      ? ["cmd", "/c", shellCommand]
-      : ["sh", "-c", shellCommand];
-  } else {
-    parsed.command = rest;
-    if (parsed.command.length === 0) {
-      throw new UsageError("Missing the command to run");
-    }
+  if (shell === undefined) {
+    if (rest.length === 0) throw new UsageError("missing the command to run");
+    return rest;
   }
-  return parsed;
+  if (rest.length > 0) {
+    throw new UsageError(
+      "give either -c COMMAND or a command with arguments, not both",
+    );
+  }
+  return Deno.build.os === "windows"
+    ? ["cmd", "/c", shell]
+    : ["sh", "-c", shell];
 }
 
 const SIGNAL_NUMBERS: Record<string, number> = {
@@ -290,11 +368,15 @@ export async function main(args: string[]): Promise<number> {
     parsed = parse(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`process-lock: ${error.message}\n\n${USAGE}`);
+    console.error(`process-lock: ${error.message} (try --help)`);
     return EX_USAGE;
   }
   if (parsed.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (parsed.version) {
+    console.log(`process-lock ${config.version}`);
     return 0;
   }
   const { lockfile, verbose } = parsed;
@@ -319,12 +401,12 @@ export async function main(args: string[]): Promise<number> {
       release = () => lock.release();
     }
   } else if (parsed.shared) {
-    const rw = new InterProcessReaderWriterLock(lockfile);
+    const rw = new InterProcessReaderWriterLock(lockfile, ANY_FILE_OPTIONS);
     take = (o) => rw.acquireReadLock(o);
     release = () => rw.releaseReadLock();
     dispose = () => rw[Symbol.dispose]();
   } else {
-    const lock = new InterProcessLock(lockfile);
+    const lock = new InterProcessLock(lockfile, ANY_FILE_OPTIONS);
     take = (o) => lock.acquire(o);
     release = () => lock.release();
     dispose = () => lock[Symbol.dispose]();

@@ -34,6 +34,9 @@ import {
   lockedDecorator,
 } from "./_decorate.ts";
 import {
+  ACQUIRE_KEYS,
+  checkObject,
+  LOCK_KEYS,
   resolveAcquireOptions,
   resolveLockOptions,
   toLockPath,
@@ -89,13 +92,14 @@ function makeDecorator(
 ): LockedDecorator {
   const lockPath = toLockPath(path);
   // Check every option now, so that a mistake shows where it is made.
-  resolveLockOptions(options);
-  resolveAcquireOptions(options);
+  checkObject(options, "Decorator options", [...LOCK_KEYS, ...ACQUIRE_KEYS]);
   const lockOptions: LockOptions = {
     sleep: options?.sleep,
     logger: options?.logger,
   };
   const acquireOptions = acquireOptionsOf(options);
+  resolveLockOptions(lockOptions);
+  resolveAcquireOptions(acquireOptions);
   return lockedDecorator(
     kind,
     () => new InterProcessLock(lockPath, lockOptions),

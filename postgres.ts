@@ -67,7 +67,13 @@ import {
   type DecoratorKind,
   lockedDecorator,
 } from "./_decorate.ts";
-import { checkLogger, describe, resolveAcquireOptions } from "./_options.ts";
+import {
+  ACQUIRE_KEYS,
+  checkLogger,
+  checkObject,
+  describe,
+  resolveAcquireOptions,
+} from "./_options.ts";
 import type { LockedDecorator } from "./decorators.ts";
 import { type AcquireOptions, LockTimeoutError } from "./lock.ts";
 
@@ -231,16 +237,18 @@ function positive(value: unknown, name: string, fallback: number): number {
   return value;
 }
 
+/** The keys of `PostgresLockOptions`. */
+const POSTGRES_KEYS: readonly string[] = [
+  "url",
+  "sql",
+  "logger",
+  "keepaliveIdle",
+  "keepaliveInterval",
+  "keepaliveCount",
+];
+
 function resolveOptions(options: unknown): Resolved {
-  if (options === undefined) options = {};
-  if (
-    options === null || typeof options !== "object" || Array.isArray(options)
-  ) {
-    throw new TypeError(
-      `PostgreSQL lock options must be an object, got ${describe(options)}`,
-    );
-  }
-  const o = options as Record<string, unknown>;
+  const o = checkObject(options, "PostgreSQL lock options", POSTGRES_KEYS);
   if (
     o.url !== undefined && typeof o.url !== "string" && !(o.url instanceof URL)
   ) {
@@ -905,6 +913,10 @@ function makePostgresDecorator(
   kind: DecoratorKind,
 ): LockedDecorator {
   checkName(name);
+  checkObject(options, "PostgreSQL decorator options", [
+    ...POSTGRES_KEYS,
+    ...ACQUIRE_KEYS,
+  ]);
   const lockOptions: PostgresLockOptions = {
     url: options?.url,
     sql: options?.sql,

@@ -9,6 +9,7 @@ import {
   interprocessReadLocked,
   interprocessWriteLocked,
 } from "../mod.ts";
+import { PostgresLock, postgresLocked } from "../postgres.ts";
 import { fixture, run, tempDir } from "./_helpers.ts";
 
 const IS_ROOT = Deno.uid() === 0;
@@ -325,4 +326,65 @@ Deno.test({
       return true;
     });
   },
+});
+
+Deno.test("an unknown option key throws a TypeError naming it and the closest known key, for every options object", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const expect = (key: string, closest: string) => (error: Error) => {
+    assert.ok(error instanceof TypeError, error.name);
+    assert.ok(
+      error.message.includes(
+        `Unknown option "${key}"`,
+      ) && error.message.includes(`did you mean "${closest}"?`),
+      error.message,
+    );
+    return true;
+  };
+  const lock = new InterProcessLock(path);
+  // Plain JavaScript (or an any-typed bag) gets past the types.
+  const bag = (value: Record<string, unknown>) => value as never;
+  await assert.rejects(
+    lock.acquire(bag({ tiemout: 10 })),
+    expect("tiemout", "timeout"),
+  );
+  await assert.rejects(
+    lock.acquire(bag({ maxdelay: 10 })),
+    expect("maxdelay", "maxDelay"),
+  );
+  const rw = new InterProcessReaderWriterLock(path);
+  await assert.rejects(
+    rw.acquireReadLock(bag({ blockng: false })),
+    expect("blockng", "blocking"),
+  );
+  assert.throws(
+    () => new InterProcessLock(path, bag({ loger: console })),
+    expect("loger", "logger"),
+  );
+  assert.throws(
+    () => interprocessLocked(path, bag({ timout: 1 })),
+    expect("timout", "timeout"),
+  );
+  assert.throws(
+    () => interprocessWriteLocked(path, bag({ slep: 1 })),
+    expect("slep", "sleep"),
+  );
+  assert.throws(
+    () => new PostgresLock("x", bag({ ulr: "postgres://h/db" })),
+    expect("ulr", "url"),
+  );
+  assert.throws(
+    () => postgresLocked("x", bag({ keepAliveIdle: 1 })),
+    expect("keepAliveIdle", "keepaliveIdle"),
+  );
+  assert.throws(
+    () => postgresLocked("x", bag({ delya: 1 })),
+    expect("delya", "delay"),
+  );
+  // Nothing close: the known keys are listed.
+  assert.throws(
+    () => new InterProcessLock(path, bag({ colour: "red" })),
+    /Unknown option "colour" in lock options \(known: sleep, logger\)/,
+  );
+  assert.equal(lock.acquired, false);
 });

@@ -44,7 +44,8 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
     if (done) break;
     text += value;
   }
-  reader.releaseLock();
+  // Nothing reads on: close the pipe (the child writes no more).
+  await reader.cancel();
   return text.split("\n")[0];
 }
 
@@ -69,7 +70,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "cli: usage errors exit 64, an unopenable lock file 66, a missing command 127, one that cannot run 126",
+    "cli: usage errors exit 64 with one line, an unopenable lock file 66, a missing command 127, one that cannot run 126",
   ignore: !POSIX,
 }, async () => {
   await using dir = await tempDir();
@@ -85,14 +86,21 @@ Deno.test({
   ) {
     const result = await cli(args);
     assert.equal(result.code, 64, JSON.stringify(args));
-    assert.match(result.stderr, /Usage:/);
+    // One line that says what is wrong, no usage text.
+    assert.match(result.stderr, /^process-lock: .* \(try --help\)\n$/);
   }
+  const unknown = await cli(["-q", `${dir.path}/l`, "true"]);
+  assert.equal(
+    unknown.stderr,
+    "process-lock: unknown option -q (try --help)\n",
+  );
   const help = await cli(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--conflict-exit-code/);
-  const dirAsLock = await cli([dir.path, "true"]);
-  assert.equal(dirAsLock.code, 66);
-  assert.match(dirAsLock.stderr, /it is a directory/);
+  Deno.writeTextFileSync(`${dir.path}/file`, "");
+  const underFile = await cli([`${dir.path}/file/l`, "true"]);
+  assert.equal(underFile.code, 66);
+  assert.match(underFile.stderr, /not a directory/);
   const missing = await cli([`${dir.path}/l`, "no-such-command-here"]);
   assert.equal(missing.code, 127);
   // A command that exists but cannot be run.
@@ -288,3 +296,245 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     }
   });
 }
+
+Deno.test({
+  name: "cli: -V and --version print the version of deno.json",
+  ignore: !POSIX,
+}, async () => {
+  const { version } = JSON.parse(
+    Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
+  );
+  for (const flag of ["-V", "--version"]) {
+    const result = await cli([flag]);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, `process-lock ${version}\n`);
+  }
+});
+
+/** Runs `args` with flock(1) or with this cli, as `tool` says. */
+function withTool(tool: "flock" | "cli", args: string[]) {
+  return tool === "flock" ? run("flock", args) : cli(args);
+}
+
+Deno.test({
+  name:
+    "cli: flock(1)'s option forms give flock(1)'s exit codes (-nx, -sn, -w0.5, -E7, -nE7, -e, -o, -F, --timeout=, --)",
+  ignore: !HAS_FLOCK,
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/forms.lock`;
+    const cases = [
+      ["-nx", path, "true"],
+      ["-sn", path, "true"],
+      ["-w0.5", path, "true"],
+      ["-w", "0.2", "-E", "7", path, "true"],
+      ["-E7", "-n", path, "true"],
+      ["-nE7", path, "true"],
+      ["-e", "-n", path, "true"],
+      ["-o", "-n", path, "true"],
+      ["-F", "-n", "-E", "3", path, "true"],
+      ["--timeout=0.2", path, "true"],
+      ["--nonblock", "--conflict-exit-code=9", path, "true"],
+      ["-n", "--", path, "true"],
+    ];
+    const codes: Record<string, number[]> = {};
+    for (const holder of ["flock", "cli"] as const) {
+      const held = holder === "flock"
+        ? new Deno.Command("flock", {
+          args: [path, "sh", "-c", "echo held; read _ || true"],
+          stdin: "piped",
+          stdout: "piped",
+        }).spawn()
+        : new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--quiet",
+            ...PERMS,
+            CLI,
+            path,
+            "sh",
+            "-c",
+            "echo held; read _ || true",
+          ],
+          stdin: "piped",
+          stdout: "piped",
+        }).spawn();
+      assert.equal(await firstLine(held.stdout), "held");
+      for (const tool of ["flock", "cli"] as const) {
+        const key = `${tool} while ${holder} holds`;
+        codes[key] = [];
+        for (const args of cases) {
+          codes[key].push((await withTool(tool, args)).code);
+        }
+      }
+      await held.stdin.close();
+      assert.equal((await held.status).code, 0);
+    }
+    const expected = [1, 1, 1, 7, 7, 7, 1, 1, 3, 1, 9, 1];
+    for (const [key, got] of Object.entries(codes)) {
+      assert.deepEqual(got, expected, key);
+    }
+    // And on a free lock, every form runs the command.
+    for (const tool of ["flock", "cli"] as const) {
+      for (const args of cases) {
+        const result = await withTool(tool, [
+          ...args.slice(0, -1),
+          "echo",
+          "ran",
+        ]);
+        assert.equal(
+          result.code,
+          0,
+          `${tool} ${args.join(" ")}: ${result.stderr}`,
+        );
+        assert.equal(result.stdout, "ran\n");
+      }
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cli: util-linux's flock(1) regression cases give the same results with this cli in flock(1)'s place",
+  ignore: !HAS_FLOCK,
+  async fn() {
+    await using dir = await tempDir();
+    for (const tool of ["flock", "cli"] as const) {
+      const path = `${dir.path}/${tool}.lock`;
+      const start = performance.now();
+      // A shared lock held for 2 s in the background.
+      const general = tool === "flock"
+        ? run("flock", ["--shared", path, "sh", "-c", "echo Locking; sleep 2"])
+        : cli(["--shared", path, "sh", "-c", "echo Locking; sleep 2"]);
+      for (let i = 0; i < 200 && !(await isLocked(path)); i++) await sleep(20);
+      const subtests: [string, string[], number, string][] = [
+        ["non-block", ["--nonblock", "--conflict-exit-code", "123"], 123, ""],
+        [
+          "no-fork",
+          ["--no-fork", "--nonblock", "--conflict-exit-code", "123"],
+          123,
+          "",
+        ],
+        ["shared", ["--shared"], 0, "Have shared lock\n"],
+        [
+          "exclusive",
+          ["--nonblock", "--exclusive", "--conflict-exit-code", "123"],
+          123,
+          "",
+        ],
+        [
+          "timeout",
+          ["--timeout", "10", "--conflict-exit-code", "5"],
+          0,
+          "After timeout.\n",
+        ],
+      ];
+      for (const [name, options, code, output] of subtests) {
+        const message = name === "timeout"
+          ? "After timeout."
+          : name === "shared"
+          ? "Have shared lock"
+          : "You will never see this!";
+        const result = await withTool(tool, [
+          ...options,
+          path,
+          "echo",
+          message,
+        ]);
+        assert.equal(result.code, code, `${tool} ${name}: ${result.stderr}`);
+        assert.equal(result.stdout, output, `${tool} ${name}`);
+      }
+      // The timeout case waited for the general lock to end.
+      const took = performance.now() - start;
+      assert.ok(
+        took >= 1_900,
+        `${tool}: the general lock ended after ${took} ms`,
+      );
+      const ended = await general;
+      assert.equal(ended.code, 0);
+      assert.equal(ended.stdout, "Locking\n");
+    }
+  },
+});
+
+/** Whether `path` is locked (flock(1) cannot take it exclusively). */
+async function isLocked(path: string): Promise<boolean> {
+  return (await run("flock", ["-n", "-x", path, "true"])).code === 1;
+}
+
+Deno.test({
+  name: "cli: a directory can be the lock, as in flock(1)",
+  ignore: !HAS_FLOCK,
+  async fn() {
+    await using dir = await tempDir();
+    const held = spawnCli([dir.path, "sh", "-c", "echo held; sleep 30"]);
+    assert.equal(await firstLine(held.stdout), "held");
+    assert.equal(await isLocked(dir.path), true);
+    held.kill("SIGTERM");
+    await held.status;
+    await held.stderr.cancel();
+    assert.equal(await isLocked(dir.path), false);
+    const flock = new Deno.Command("flock", {
+      args: [dir.path, "sh", "-c", "echo held; read _ || true"],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    assert.equal(await firstLine(flock.stdout), "held");
+    assert.equal((await cli(["-n", dir.path, "true"])).code, 1);
+    await flock.stdin.close();
+    await flock.status;
+    assert.equal(
+      (await cli(["-n", dir.path, "echo", "mine"])).stdout,
+      "mine\n",
+    );
+  },
+});
+
+const IS_ROOT = POSIX && Deno.uid() === 0;
+const CAN_MOUNT = Deno.build.os === "linux" && IS_ROOT &&
+  (await run("unshare", ["-m", "true"]).then((r) => r.code === 0, () => false));
+
+Deno.test({
+  name:
+    "cli: an existing lock file that can only be opened for reading can be the lock",
+  ignore: !POSIX || (IS_ROOT && !CAN_MOUNT),
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/ro/job.lock`;
+    Deno.mkdirSync(`${dir.path}/ro`);
+    Deno.writeTextFileSync(path, "");
+    const command = [
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      ...PERMS,
+      CLI,
+      "-n",
+      path,
+    ];
+    let result;
+    if (IS_ROOT) {
+      // Root writes any file: make the file system read-only instead.
+      result = await run("unshare", [
+        "-m",
+        "sh",
+        "-c",
+        `mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && ! touch "$1/../x" 2>/dev/null && shift && exec "$@" sh -c 'echo locked'`,
+        "sh",
+        `${dir.path}/ro`,
+        path,
+        ...command,
+      ]);
+    } else {
+      Deno.chmodSync(path, 0o444);
+      result = await run(command[0], [
+        ...command.slice(1),
+        "sh",
+        "-c",
+        "echo locked",
+      ]);
+    }
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, "locked\n");
+  },
+});
