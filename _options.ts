@@ -67,9 +67,9 @@ export function checkObject(
     if (known.includes(key)) continue;
     const closest = closestOf(key, known);
     throw new TypeError(
-      `Unknown option "${key}" in ${what.toLowerCase()} (${
+      `Unknown option "${key}" (${
         closest === undefined
-          ? `known: ${known.join(", ")}`
+          ? `known options: ${known.join(", ")}`
           : `did you mean "${closest}"?`
       })`,
     );

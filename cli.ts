@@ -50,8 +50,10 @@
  * import { main } from "@locks/process-lock/cli";
  * import assert from "node:assert/strict";
  *
- * const path = `${await Deno.makeTempDir()}/job.lock`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/job.lock`;
  * assert.equal(await main([path, Deno.execPath(), "eval", "0"]), 0);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -357,9 +359,11 @@ function holderText(lockfile: string): string {
  * import { main } from "@locks/process-lock/cli";
  * import assert from "node:assert/strict";
  *
- * const path = `${await Deno.makeTempDir()}/job.lock`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/job.lock`;
  * assert.equal(await main(["-n", path, Deno.execPath(), "eval", "0"]), 0);
  * assert.equal(await main(["--bogus"]), 64);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -16,6 +16,7 @@
  * const path = await Deno.makeTempFile();
  * const double = interprocessLocked(path)(async (x: number) => x * 2);
  * assert((await double(21)) === 42);
+ * await Deno.remove(path);
  * ```
  *
  * @module
@@ -50,9 +51,16 @@ import {
  * import { interprocessLocked, type LockedOptions } from "@locks/process-lock";
  * import assert from "node:assert/strict";
  *
- * const options: LockedOptions = { timeout: 5_000, logger: console };
- * const run = interprocessLocked(await Deno.makeTempFile(), options)(() => 1);
+ * const log: string[] = [];
+ * const options: LockedOptions = {
+ *   timeout: 5_000,
+ *   logger: { debug: (...data) => log.push(data.join(" ")) }, // or console
+ * };
+ * const path = await Deno.makeTempFile();
+ * const run = interprocessLocked(path, options)(() => 1);
  * assert((await run()) === 1);
+ * assert(log[0].startsWith("Attempt 1"));
+ * await Deno.remove(path);
  * ```
  */
 export type LockedOptions = LockOptions & AcquireOptions;
@@ -71,10 +79,12 @@ export type LockedOptions = LockOptions & AcquireOptions;
  * import { interprocessLocked, type LockedDecorator } from "@locks/process-lock";
  * import assert from "node:assert/strict";
  *
- * const locked: LockedDecorator = interprocessLocked(await Deno.makeTempFile());
+ * const path = await Deno.makeTempFile();
+ * const locked: LockedDecorator = interprocessLocked(path);
  * const a = locked(async () => "a");
  * const b = locked(async (x: number) => x + 1);
  * assert((await a()) === "a" && (await b(1)) === 2);
+ * await Deno.remove(path);
  * ```
  */
 export type LockedDecorator = <This, Args extends unknown[], R>(
@@ -134,6 +144,7 @@ function makeDecorator(
  *   async (a: number, b: number) => a + b,
  * );
  * assert((await add(1, 2)) === 3);
+ * await Deno.remove(path);
  * ```
  *
  * @example As a method decorator
@@ -150,6 +161,7 @@ function makeDecorator(
  *   }
  * }
  * assert((await new Job().run()) === 1);
+ * await Deno.remove(path);
  * ```
  */
 export function interprocessLocked(
@@ -178,6 +190,7 @@ export function interprocessLocked(
  * const path = await Deno.makeTempFile();
  * const read = interprocessReadLocked(path)(async () => "cached");
  * assert((await Promise.all([read(), read()])).join() === "cached,cached");
+ * await Deno.remove(path);
  * ```
  */
 export function interprocessReadLocked(
@@ -210,6 +223,7 @@ export function interprocessReadLocked(
  *   }
  * }
  * assert((await new Cache().refresh()) === "fresh");
+ * await Deno.remove(path);
  * ```
  */
 export function interprocessWriteLocked(

@@ -17,6 +17,7 @@
  * assert(await lock.acquire({ timeout: 1000 }));
  * // ... only one holder at a time runs here ...
  * lock.release();
+ * await Deno.remove(path);
  * ```
  *
  * @module
@@ -52,9 +53,11 @@ import {
  *       });
  *     }),
  * };
- * using lock = new InterProcessLock(await Deno.makeTempFile(), options);
+ * const path = await Deno.makeTempFile();
+ * using lock = new InterProcessLock(path, options);
  * await lock.acquire();
  * assert(lines[0].startsWith("Attempt 1"));
+ * await Deno.remove(path);
  * ```
  */
 export interface LockOptions {
@@ -99,8 +102,10 @@ export interface LockOptions {
  *   maxDelay: 200,
  *   signal: controller.signal,
  * };
- * using lock = new InterProcessLock(await Deno.makeTempFile());
+ * const path = await Deno.makeTempFile();
+ * using lock = new InterProcessLock(path);
  * assert(await lock.acquire(options));
+ * await Deno.remove(path);
  * ```
  */
 export interface AcquireOptions {
@@ -197,6 +202,7 @@ export class LockTimeoutError extends Error {
  * } finally {
  *   lock.release();
  * }
+ * await Deno.remove(path);
  * ```
  *
  * @example Released at the end of a block
@@ -209,6 +215,7 @@ export class LockTimeoutError extends Error {
  *   using lock = new InterProcessLock(path);
  *   assert(await lock.acquire({ timeout: 5000 }));
  * } // released here, also when the block throws
+ * await Deno.remove(path);
  * ```
  *
  * @example Without waiting
@@ -221,6 +228,7 @@ export class LockTimeoutError extends Error {
  * using second = new InterProcessLock(path);
  * assert(await first.acquire());
  * assert(!(await second.acquire({ blocking: false })));
+ * await Deno.remove(path);
  * ```
  */
 export class InterProcessLock implements Disposable {

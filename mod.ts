@@ -28,10 +28,12 @@
  * import { InterProcessLock } from "@locks/process-lock";
  * import assert from "node:assert/strict";
  *
- * const path = `${await Deno.makeTempDir()}/counter.lock`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/counter.lock`;
  * await using lock = new InterProcessLock(path);
  * assert(await lock.acquire({ timeout: 5000 }));
  * // ... one process at a time updates the shared state here ...
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

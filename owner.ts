@@ -27,11 +27,13 @@
  * import { InterProcessLock, readLockOwner } from "@locks/process-lock";
  * import assert from "node:assert/strict";
  *
- * const path = `${await Deno.makeTempDir()}/job.lock`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/job.lock`;
  * using lock = new InterProcessLock(path);
  * await lock.acquire();
  * const owner = readLockOwner(path);
  * assert(owner?.pid === Deno.pid);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -58,8 +60,10 @@ import { explain, tryLockFile } from "./_file.ts";
  * ```ts
  * import { type LockOwner, readLockOwner } from "@locks/process-lock";
  *
- * const owner: LockOwner | null = readLockOwner(await Deno.makeTempFile());
+ * const path = await Deno.makeTempFile();
+ * const owner: LockOwner | null = readLockOwner(path);
  * if (owner) console.log(`held by pid ${owner.pid} on ${owner.hostname}`);
+ * await Deno.remove(path);
  * ```
  */
 export interface LockOwner {
@@ -88,7 +92,8 @@ export interface LockOwner {
  * import { InterProcessLock, readLockOwner } from "@locks/process-lock";
  * import assert from "node:assert/strict";
  *
- * const path = `${await Deno.makeTempDir()}/job.lock`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/job.lock`;
  * using holder = new InterProcessLock(path);
  * await holder.acquire();
  *
@@ -100,6 +105,7 @@ export interface LockOwner {
  *     : "held";
  *   assert(message.startsWith(`held by pid ${Deno.pid}`));
  * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function readLockOwner(path: string | URL): LockOwner | null {

@@ -60,7 +60,9 @@
  * @module
  */
 
-import postgres from "postgres";
+// Pinned here, so that the module loads from a clone or a plain file import
+// (deno.json pins the same version for the tests).
+import postgres from "npm:postgres@3.4.9";
 import { createHash } from "node:crypto";
 import {
   acquireOptionsOf,

@@ -16,6 +16,7 @@
  *   await using _ = await rw.readLock();
  *   // ... read while other readers may read too ...
  * }
+ * await Deno.remove(path);
  * ```
  *
  * @module
@@ -57,6 +58,7 @@ import {
  * rw.releaseReadLock();
  * assert(await rw.acquireWriteLock());
  * rw.releaseWriteLock();
+ * await Deno.remove(path);
  * ```
  *
  * @example Scoped locks
@@ -69,6 +71,7 @@ import {
  *   await using _ = await rw.writeLock({ timeout: 5000 });
  *   // ... write alone ...
  * } // released here
+ * await Deno.remove(path);
  * ```
  */
 export class InterProcessReaderWriterLock implements Disposable {

@@ -51,7 +51,20 @@ function runSync(args: string[], user: string | undefined): Deno.CommandOutput {
   }).outputSync();
 }
 
+/** Whether the tests must fail, not skip, without a server (as in CI). */
+export function postgresRequired(): boolean {
+  return envGranted() &&
+    Deno.env.get("PROCESS_LOCK_REQUIRE_POSTGRES") === "1";
+}
+
+function envGranted(): boolean {
+  return Deno.permissions.querySync({ name: "env" }).state === "granted";
+}
+
 function start(): PgServer {
+  if (!envGranted()) {
+    return { url: "", reason: "no --allow-env (DATABASE_URL, PATH)" };
+  }
   const fromEnv = Deno.env.get("DATABASE_URL");
   if (fromEnv) return { url: fromEnv };
   const initdb = findBinary("initdb");
@@ -77,7 +90,10 @@ function start(): PgServer {
     const chown = new Deno.Command("chown", {
       args: ["postgres:", dir],
     }).outputSync();
-    if (!chown.success) return { url: "", reason: "cannot chown the data dir" };
+    if (!chown.success) {
+      Deno.removeSync(dir, { recursive: true });
+      return { url: "", reason: "cannot chown the data dir" };
+    }
   }
   const data = `${dir}/data`;
   const init = runSync(
@@ -85,6 +101,7 @@ function start(): PgServer {
     user,
   );
   if (!init.success) {
+    Deno.removeSync(dir, { recursive: true });
     return {
       url: "",
       reason: `initdb failed: ${new TextDecoder().decode(init.stderr)}`,
@@ -105,6 +122,7 @@ function start(): PgServer {
     user,
   );
   if (!run.success) {
+    Deno.removeSync(dir, { recursive: true });
     return {
       url: "",
       reason: `pg_ctl start failed: ${new TextDecoder().decode(run.stderr)}`,

@@ -1,10 +1,8 @@
 // Every example runs, so that none can rot.
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import { readLockOwner } from "../mod.ts";
-import { postgresLockKey } from "../postgres.ts";
-import { run, sleep, tempDir } from "./_helpers.ts";
-import { pgServer } from "./_pg_server.ts";
+import { Child, run, sleep, tempDir } from "./_helpers.ts";
+import { pgServer, postgresRequired } from "./_pg_server.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
 const PERMS = [
@@ -84,59 +82,37 @@ Deno.test({
   name:
     "examples/fenced_job.ts runs on one host at a time and fences its writes",
   // As the PostgreSQL tests: skipped without a server, unless required.
-  ignore: (await pgServer()).reason !== undefined &&
-    Deno.env.get("PROCESS_LOCK_REQUIRE_POSTGRES") !== "1",
+  ignore: (await pgServer()).reason !== undefined && !postgresRequired(),
   sanitizeOps: false,
 }, async () => {
   await using dir = await tempDir();
   const { url, reason } = await pgServer();
   if (reason !== undefined) throw new Error(`No PostgreSQL server: ${reason}`);
   const store = `${dir.path}/store.json`;
-  const runJob = (ms: string) =>
-    run(Deno.execPath(), [
-      "run",
-      "--quiet",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      `${EXAMPLES}fenced_job.ts`,
-      url,
-      store,
-      ms,
-    ]);
-  const first = runJob("4000");
-  // The second run starts once the first one holds the lock.
-  const key = postgresLockKey("fenced-job");
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    for (
-      let i = 0;
-      i < 1_500 && (await sql.unsafe(
-          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${
-            key >> 32n & 0xffffffffn
-          }::oid AND objid = ${key & 0xffffffffn}::oid`,
-        )).length === 0;
-      i++
-    ) {
-      await sleep(20);
-    }
-  } finally {
-    await sql.end({ timeout: 0 });
-  }
-  const second = await runJob("0");
-  assert.equal(second.code, 0, second.stderr);
-  assert.match(second.stdout, /^skipped/);
-  const done = await first;
-  assert.equal(done.code, 0, done.stderr);
-  assert.match(done.stdout, /running with token \d+\nwritten\n/);
+  const job = (ms: string) =>
+    new Child([`${EXAMPLES}fenced_job.ts`, url, store, ms], {
+      permissions: [
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        "--allow-write",
+      ],
+    });
+  await using first = job("4000");
+  const running = await first.waitFor("running with token");
+  // The second run starts while the first one holds the lock.
+  await using second = job("0");
+  assert.match(await second.waitFor("skipped"), /^skipped/);
+  assert.equal((await second.end()).status.code, 0);
+  const done = await first.end();
+  assert.equal(done.status.code, 0, done.stderr);
+  assert.deepEqual(done.rest, ["written"]);
   // A later run writes with a larger token.
-  const third = await runJob("0");
-  assert.match(third.stdout, /written/);
+  await using third = job("0");
+  await third.waitFor("written");
+  await third.end();
   const stored = JSON.parse(Deno.readTextFileSync(store));
-  assert.ok(
-    BigInt(stored.token) > BigInt(done.stdout.match(/token (\d+)/)![1]),
-  );
+  assert.ok(BigInt(stored.token) > BigInt(running.match(/token (\d+)/)![1]));
 });
 
 /** Runs demo.ts with `args`, and DATABASE_URL when given. */
@@ -187,8 +163,7 @@ Deno.test("demo.ts: no update lost under the lock; without it, the losses shown 
 
 Deno.test({
   name: "demo.ts --postgres: no update lost under the PostgreSQL lock",
-  ignore: (await pgServer()).reason !== undefined &&
-    Deno.env.get("PROCESS_LOCK_REQUIRE_POSTGRES") !== "1",
+  ignore: (await pgServer()).reason !== undefined && !postgresRequired(),
   sanitizeOps: false,
 }, async () => {
   const { url, reason } = await pgServer();

@@ -14,10 +14,10 @@ import {
   postgresWriteLocked,
 } from "../postgres.ts";
 import { fixture, run, sleep, tempDir } from "./_helpers.ts";
-import { pgServer } from "./_pg_server.ts";
+import { pgServer, postgresRequired } from "./_pg_server.ts";
 
 const server = await pgServer();
-const required = Deno.env.get("PROCESS_LOCK_REQUIRE_POSTGRES") === "1";
+const required = postgresRequired();
 if (server.reason !== undefined) {
   console.log(`PostgreSQL tests skipped: ${server.reason}`);
 }
@@ -518,8 +518,26 @@ pgTest("bad names and options throw TypeError or RangeError", () => {
     () => new PostgresLock("x", { url, sql: postgres(url) }),
     /either/,
   );
+  // Plain JavaScript (or an any-typed bag) gets past the types.
+  const bag = (value: Record<string, unknown>) => value as never;
+  assert.throws(
+    () => new PostgresLock("x", bag({ ulr: url })),
+    /^TypeError: Unknown option "ulr" \(did you mean "url"\?\)$/,
+  );
+  assert.throws(
+    () => postgresLocked("x", bag({ url, keepAliveIdle: 1 })),
+    /Unknown option "keepAliveIdle" .*\(did you mean "keepaliveIdle"\?\)/,
+  );
+  assert.throws(
+    () => postgresLocked("x", bag({ url, delya: 1 })),
+    /Unknown option "delya" .*\(did you mean "delay"\?\)/,
+  );
   const lock = new PostgresLock("x", { url });
   return Promise.all([
+    assert.rejects(
+      lock.acquire(bag({ tiemout: 1 })),
+      /Unknown option "tiemout" .*\(did you mean "timeout"\?\)/,
+    ),
     assert.rejects(lock.acquire({ timeout: -1 }), RangeError),
     // @ts-expect-error: wrong type
     assert.rejects(lock.acquire({ delay: "1" }), TypeError),
