@@ -38,8 +38,13 @@
  * - PgBouncer in transaction pooling mode cannot carry these locks: a
  *   session lock needs the same server session from acquire to release.
  *
- * Permissions: `--allow-net` for the server, `--allow-env` when the URL
- * comes from `DATABASE_URL` or `PG*` variables (also read by the client).
+ * - With `url`, `isValid()` turns false and `signal` aborts the moment the
+ *   session's connection closes (server restart, `pg_terminate_backend`).
+ *   With your own `sql` client, a lost session is noticed only when the
+ *   lock next uses it.
+ *
+ * Permissions: `--allow-net` for the server, and `--allow-env`: the client
+ * reads `PG*` variables even when `url` is given.
  *
  * @example Usage
  * ```ts ignore

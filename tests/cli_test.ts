@@ -538,3 +538,23 @@ Deno.test({
     assert.equal(result.stdout, "locked\n");
   },
 });
+
+Deno.test({
+  name:
+    "cli: --verbose names a holder without a host name as 'held by pid N since ...'",
+  ignore: !POSIX,
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/nameless.lock`;
+  await using holder = fixture("hold.ts", ["lock", path, "stdin"], {
+    permissions: ["--allow-read", "--allow-write"],
+  });
+  await holder.waitFor("acquired");
+  const busy = await cli(["-n", "--verbose", path, "true"]);
+  assert.equal(busy.code, 1);
+  assert.match(
+    busy.stderr,
+    new RegExp(`: held by pid ${holder.process.pid} since \\d{4}-`),
+  );
+  assert.doesNotMatch(busy.stderr, / on  /);
+});
