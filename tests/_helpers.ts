@@ -139,9 +139,11 @@ export function fixture(
 export async function run(
   command: string,
   args: string[],
+  env?: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(command, {
     args,
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -116,30 +116,19 @@ Deno.test({
 });
 
 /** Runs demo.ts with `args`, and DATABASE_URL when given. */
-async function demo(args: string[], databaseUrl?: string) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname,uid",
-      new URL("../demo.ts", import.meta.url).pathname,
-      ...args,
-    ],
-    env: databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function demo(args: string[], databaseUrl?: string) {
+  return run(Deno.execPath(), [
+    "run",
+    "--quiet",
+    "--allow-read",
+    "--allow-write",
+    "--allow-run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-sys=hostname,uid",
+    new URL("../demo.ts", import.meta.url).pathname,
+    ...args,
+  ], databaseUrl === undefined ? undefined : { DATABASE_URL: databaseUrl });
 }
 
 Deno.test("demo.ts: no update lost under the lock; without it, the losses shown and exit 0", async () => {
