@@ -558,3 +558,40 @@ Deno.test({
   );
   assert.doesNotMatch(busy.stderr, / on  /);
 });
+
+Deno.test({
+  name:
+    "cli: the README's install line from a clone gives a command whose --postgres loads",
+  ignore: !POSIX,
+}, async () => {
+  const root = new URL("../", import.meta.url).pathname;
+  const readme = Deno.readTextFileSync(`${root}README.md`);
+  const line = readme.split("\n").find((l) =>
+    l.startsWith("deno install") && l.includes("./cli.ts")
+  );
+  assert.ok(line, "no install line for a clone in the README");
+  await using dir = await tempDir();
+  const args = line.split(/\s+/).slice(1);
+  // Into a temporary root instead of the user's.
+  args.splice(args.indexOf("-g") + 1, 0, "--root", dir.path);
+  const install = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
+  const bin = `${dir.path}/bin/process-lock`;
+  const version = await run(bin, ["--version"]);
+  assert.match(version.stdout, /^process-lock \d+\.\d+\.\d+\n$/);
+  // Nothing listens on port 1: the PostgreSQL module loaded and connected.
+  const pg = await run(bin, [
+    "--postgres",
+    "postgres://postgres@127.0.0.1:1/none",
+    "-n",
+    "name",
+    "true",
+  ]);
+  assert.equal(pg.code, 66, pg.stderr);
+  assert.match(pg.stderr, /ECONNREFUSED/);
+});
