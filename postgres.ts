@@ -65,8 +65,10 @@
  * @module
  */
 
-// Pinned here, so that the module loads from a clone or a plain file import
-// (deno.json pins the same version for the tests).
+// Pinned here, so that the module loads from a clone, a plain file import or
+// an installed command without this package's deno.json (which pins the same
+// version for the tests; a test checks that the two agree).
+// deno-lint-ignore no-import-prefix
 import postgres from "npm:postgres@3.4.9";
 import { createHash } from "node:crypto";
 import {
