@@ -62,7 +62,11 @@ import { explain, tryLockFile } from "./_file.ts";
  *
  * const path = await Deno.makeTempFile();
  * const owner: LockOwner | null = readLockOwner(path);
- * if (owner) console.log(`held by pid ${owner.pid} on ${owner.hostname}`);
+ * if (owner) {
+ *   // The host name is empty when the holder ran without --allow-sys.
+ *   const host = owner.hostname ? ` on ${owner.hostname}` : "";
+ *   console.log(`held by pid ${owner.pid}${host}`);
+ * }
  * await Deno.remove(path);
  * ```
  */
@@ -101,7 +105,9 @@ export interface LockOwner {
  * if (!(await lock.acquire({ blocking: false }))) {
  *   const owner = readLockOwner(path);
  *   const message = owner
- *     ? `held by pid ${owner.pid} on ${owner.hostname} since ${owner.since.toISOString()}`
+ *     ? `held by pid ${owner.pid}${
+ *       owner.hostname ? ` on ${owner.hostname}` : ""
+ *     } since ${owner.since.toISOString()}`
  *     : "held";
  *   assert(message.startsWith(`held by pid ${Deno.pid}`));
  * }
