@@ -288,6 +288,9 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
         unwatch = await watchLockFile(key, (event) => {
           if (event !== "modify") {
             waiter.wake(event === "access" ? "release" : "change");
+          } else if (file !== undefined && !isHeldFileValid(file, path)) {
+            // A file renamed over the path: the old one only says "modify".
+            waiter.wake("change");
           }
         }, logger);
         cannotWatch = unwatch === undefined;

@@ -424,3 +424,40 @@ Deno.test("a waiting call renews its mark every 2 s, and empties it when it give
   assert.equal(markOf(path), "", "the mark stays after winning");
   lock.release();
 });
+
+Deno.test({
+  name:
+    "a waiter with a timeout notices a file renamed over the path while it keeps the old one open",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using dir = await tempDir();
+    const path = `${dir.path}/over.lock`;
+    // The old file stays locked by the child for the whole test.
+    await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
+    await holder.waitFor("acquired");
+    const lock = new InterProcessLock(path);
+    const waiting = lock.acquire({
+      timeout: 30_000,
+      delay: 10_000,
+      maxDelay: 10_000,
+    });
+    await sleep(500);
+    // A new file, locked by this process, is renamed over the path.
+    const fresh = Deno.openSync(`${path}.new`, {
+      read: true,
+      write: true,
+      create: true,
+    });
+    assert.equal(fresh.tryLockSync(true), true);
+    Deno.renameSync(`${path}.new`, path);
+    await sleep(500);
+    const releasedAt = performance.now();
+    fresh.close();
+    assert.equal(await waiting, true);
+    const waited = performance.now() - releasedAt;
+    assert.ok(lock.isValid());
+    lock.release();
+    // Blind to the rename, it would sleep its 10 s backoff.
+    assert.ok(waited < 1_000, `waited ${waited.toFixed(0)} ms`);
+  },
+});

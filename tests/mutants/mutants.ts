@@ -133,4 +133,12 @@ export const MUTANTS: Mutant[] = [
     replace: "if (false) {",
     tests: ["tests/postgres_test.ts"],
   },
+  {
+    id: "blind-to-rename-over",
+    why: "a waiter ignores a file renamed over the path (only 'modify')",
+    file: "_acquire.ts",
+    find: "} else if (file !== undefined && !isHeldFileValid(file, path)) {",
+    replace: "} else if (false) {",
+    tests: ["tests/regressions_test.ts"],
+  },
 ];
