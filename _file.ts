@@ -1,9 +1,10 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The lock file: opening (or creating) it safely, the kernel lock (one try,
-// or a wait in the kernel), checking that the path still names the file that
-// was locked, closing, and errors that name the path.
+// The lock file and its kernel lock: opening (or creating) it safely, one
+// try or a wait in the kernel, checking that the path still names the file
+// that was locked, and closing.
 
 import { dirname } from "node:path";
+import { explain } from "./_explain.ts";
 import { initBlock } from "./_record.ts";
 
 const OPEN_EXISTING: Deno.OpenOptions = { read: true, write: true };
@@ -255,41 +256,38 @@ export function closeLockFile(file: Deno.FsFile): void {
 }
 
 /**
- * Rewrites a file-system error so that its message names the lock path and
- * says what to do. Keeps the error's class, and the original as `cause`.
+ * Waits in the kernel for the lock on `file` (nothing can interrupt that
+ * wait). When `signal` aborts first, rejects at once with its reason, and
+ * closes the file (freeing the lock) as soon as the kernel grants it.
+ *
+ * @throws `signal.reason`, or the kernel's error (the file is then closed).
  */
-export function explain(
-  error: unknown,
-  path: string,
-  directory?: string,
-): Error {
-  if (!(error instanceof Error)) return new Error(String(error));
-  const prefix = directory === undefined
-    ? `Cannot open lock file "${path}"`
-    : `Cannot create the directory "${directory}" for lock file "${path}"`;
-  let message: string;
-  if (error instanceof Deno.errors.NotCapable) {
-    message =
-      `${prefix}: ${error.message} (a lock needs --allow-read and --allow-write for its file)`;
-  } else if (error instanceof Deno.errors.IsADirectory) {
-    message = `${prefix}: it is a directory`;
-  } else if (error instanceof Deno.errors.NotADirectory) {
-    message = `${prefix}: a part of its parent path is a file, not a directory`;
-  } else if (error instanceof Deno.errors.PermissionDenied) {
-    message =
-      `${prefix}: the operating system denied access (is the directory writable?): ${error.message}`;
-  } else {
-    message = `${prefix}: ${error.message}`;
-  }
-  const Class = error.constructor as new (
-    message: string,
-    options?: ErrorOptions,
-  ) => Error;
+export async function waitInKernel(
+  file: Deno.FsFile,
+  exclusive: boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  const locking = file.lock(exclusive);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<"aborted">((resolve) => {
+    onAbort = () => resolve("aborted");
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  let outcome: "locked" | "aborted";
   try {
-    const wrapped = new Class(message, { cause: error });
-    if (wrapped instanceof Error) return wrapped;
-  } catch {
-    // A class that cannot be built this way: fall through.
+    outcome = await Promise.race([
+      locking.then(() => "locked" as const),
+      aborted,
+    ]);
+  } catch (error) {
+    closeLockFile(file);
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
   }
-  return new Error(message, { cause: error });
+  if (outcome === "aborted") {
+    const close = () => closeLockFile(file);
+    locking.then(close, close);
+    throw signal.reason;
+  }
 }

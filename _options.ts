@@ -5,6 +5,9 @@
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 
+/** How a lock is held: shared with other readers, or exclusively. */
+export type LockMode = "shared" | "exclusive";
+
 /** The default first delay and delay step between tries, in milliseconds. */
 export const DEFAULT_DELAY = 10;
 /** The default longest delay between tries, in milliseconds. */
@@ -248,7 +251,7 @@ export function toLockPath(path: unknown): string {
  * process that wait for the same file find each other. Falls back to the
  * path as given when the current directory cannot be read.
  */
-export function lockKey(path: string): string {
+export function absoluteLockPath(path: string): string {
   try {
     return resolve(path);
   } catch {

@@ -23,9 +23,10 @@
  * @module
  */
 
-import { acquireFile, isHeldFileValid, releaseFile } from "./_acquire.ts";
+import { acquireFile } from "./_acquire.ts";
+import { isHeldFileValid, releaseFile } from "./_hold.ts";
 import {
-  lockKey,
+  absoluteLockPath,
   resolveAcquireOptions,
   type ResolvedLockOptions,
   resolveLockOptions,
@@ -234,7 +235,7 @@ export class LockTimeoutError extends Error {
 export class InterProcessLock implements Disposable {
   /** The lock file's path, as given (a `file:` URL becomes its path). */
   readonly path: string;
-  #key: string;
+  #absolutePath: string;
   #options: ResolvedLockOptions;
   #file: Deno.FsFile | undefined;
   #disposer = new AbortController();
@@ -249,7 +250,7 @@ export class InterProcessLock implements Disposable {
    */
   constructor(path: string | URL, options?: LockOptions) {
     this.path = toLockPath(path);
-    this.#key = lockKey(this.path);
+    this.#absolutePath = absoluteLockPath(this.path);
     this.#options = resolveLockOptions(options);
   }
 
@@ -286,9 +287,9 @@ export class InterProcessLock implements Disposable {
     const resolved = resolveAcquireOptions(options);
     this.#checkUsable();
     return await acquireFile({
-      key: this.#key,
+      absolutePath: this.#absolutePath,
       path: this.path,
-      exclusive: true,
+      mode: "exclusive",
       options: resolved,
       lockOptions: this.#options,
       objectSignal: this.#disposer.signal,
@@ -315,7 +316,7 @@ export class InterProcessLock implements Disposable {
       );
     }
     this.#file = undefined;
-    releaseFile(this.#key, file, this.#options.logger);
+    releaseFile(this.#absolutePath, file, this.#options.logger);
   }
 
   /**

@@ -51,7 +51,8 @@ import {
 } from "./_record.ts";
 
 const decoder = new TextDecoder();
-import { explain, tryLockFile } from "./_file.ts";
+import { explain } from "./_explain.ts";
+import { tryLockFile } from "./_file.ts";
 
 /**
  * Who holds an exclusive lock, as recorded in its lock file.

@@ -22,9 +22,11 @@
  * @module
  */
 
-import { acquireFile, isHeldFileValid, releaseFile } from "./_acquire.ts";
+import { acquireFile } from "./_acquire.ts";
+import { isHeldFileValid, releaseFile } from "./_hold.ts";
 import {
-  lockKey,
+  absoluteLockPath,
+  type LockMode,
   resolveAcquireOptions,
   type ResolvedLockOptions,
   resolveLockOptions,
@@ -77,7 +79,7 @@ import {
 export class InterProcessReaderWriterLock implements Disposable {
   /** The lock file's path, as given (a `file:` URL becomes its path). */
   readonly path: string;
-  #key: string;
+  #absolutePath: string;
   #options: ResolvedLockOptions;
   #readers: Deno.FsFile[] = [];
   #writer: Deno.FsFile | undefined;
@@ -93,7 +95,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    */
   constructor(path: string | URL, options?: LockOptions) {
     this.path = toLockPath(path);
-    this.#key = lockKey(this.path);
+    this.#absolutePath = absoluteLockPath(this.path);
     this.#options = resolveLockOptions(options);
   }
 
@@ -129,7 +131,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * opened.
    */
   async acquireReadLock(options?: AcquireOptions): Promise<boolean> {
-    return (await this.#acquire(false, options)) !== undefined;
+    return (await this.#acquire("shared", options)) !== undefined;
   }
 
   /**
@@ -146,7 +148,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * opened.
    */
   async acquireWriteLock(options?: AcquireOptions): Promise<boolean> {
-    return (await this.#acquire(true, options)) !== undefined;
+    return (await this.#acquire("exclusive", options)) !== undefined;
   }
 
   /**
@@ -196,7 +198,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * @throws The errors of {@linkcode InterProcessReaderWriterLock.prototype.acquireReadLock}.
    */
   readLock(options?: AcquireOptions): Promise<Disposable> {
-    return this.#scoped(false, options);
+    return this.#scoped("shared", options);
   }
 
   /**
@@ -210,7 +212,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * @throws The errors of {@linkcode InterProcessReaderWriterLock.prototype.acquireWriteLock}.
    */
   writeLock(options?: AcquireOptions): Promise<Disposable> {
-    return this.#scoped(true, options);
+    return this.#scoped("exclusive", options);
   }
 
   /**
@@ -242,7 +244,7 @@ export class InterProcessReaderWriterLock implements Disposable {
 
   /** Acquires; returns the held file, or undefined when not acquired. */
   async #acquire(
-    exclusive: boolean,
+    mode: LockMode,
     options: AcquireOptions | undefined,
   ): Promise<Deno.FsFile | undefined> {
     const resolved = resolveAcquireOptions(options);
@@ -253,15 +255,15 @@ export class InterProcessReaderWriterLock implements Disposable {
     }
     let held: Deno.FsFile | undefined;
     const acquired = await acquireFile({
-      key: this.#key,
+      absolutePath: this.#absolutePath,
       path: this.path,
-      exclusive,
+      mode,
       options: resolved,
       lockOptions: this.#options,
       objectSignal: this.#disposer.signal,
       onLocked: (file) => {
         held = file;
-        if (exclusive) this.#writer = file;
+        if (mode === "exclusive") this.#writer = file;
         else this.#readers.push(file);
       },
     });
@@ -269,10 +271,10 @@ export class InterProcessReaderWriterLock implements Disposable {
   }
 
   async #scoped(
-    exclusive: boolean,
+    mode: LockMode,
     options: AcquireOptions | undefined,
   ): Promise<Disposable> {
-    const file = await this.#acquire(exclusive, options);
+    const file = await this.#acquire(mode, options);
     if (file === undefined) {
       throw new LockTimeoutError(this.path, options?.timeout ?? 0);
     }
@@ -291,6 +293,6 @@ export class InterProcessReaderWriterLock implements Disposable {
     } else {
       this.#readers.splice(this.#readers.indexOf(file), 1);
     }
-    releaseFile(this.#key, file, this.#options.logger);
+    releaseFile(this.#absolutePath, file, this.#options.logger);
   }
 }

@@ -1,0 +1,121 @@
+// Copyright 2026 the @locks/process-lock authors. MIT license.
+// What this process knows of each lock file it uses (its waiting calls in
+// arrival order, its holds, its streak and step-aside), and the waiting
+// call that sleeps until a timer, a release, a change or an abort wakes it.
+
+import type { LockMode } from "./_options.ts";
+
+/** Why a sleep ended. */
+export type WakeReason = "timer" | "release" | "change" | "abort";
+
+/** A sleep function of the user's: `(ms, { signal }) => Promise<void>`. */
+export type UserSleep = (
+  ms: number,
+  options?: { signal?: AbortSignal },
+) => Promise<void>;
+
+/** The reason given to a user's sleep that is stopped early. */
+const WOKEN = new Error("Woken before the end of the sleep");
+
+/** One waiting acquire call: it sleeps, and others wake it. */
+export class Waiter {
+  readonly mode: LockMode;
+  /** A wake-up that came while the call was not sleeping. */
+  #pending: WakeReason | undefined;
+  /** Ends the current sleep, if any. */
+  #finish: ((reason: WakeReason, error?: unknown) => void) | undefined;
+
+  constructor(mode: LockMode) {
+    this.mode = mode;
+  }
+
+  /** Ends the current sleep now, or the next one at once. */
+  wake(reason: WakeReason): void {
+    if (this.#finish !== undefined) this.#finish(reason);
+    else this.#pending ??= reason;
+  }
+
+  /**
+   * Sleeps `ms` (Infinity: no timer) through the user's sleep function, if
+   * given, or a timer; less when woken.
+   *
+   * @returns Why the sleep ended.
+   * @throws What the user's sleep function threw.
+   */
+  sleep(ms: number, userSleep?: UserSleep): Promise<WakeReason> {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      this.#pending = undefined;
+      return Promise.resolve(pending);
+    }
+    return new Promise<WakeReason>((resolve, reject) => {
+      let id: ReturnType<typeof setTimeout> | undefined;
+      // A user's sleep is told to stop through this signal.
+      const stop = userSleep === undefined ? undefined : new AbortController();
+      this.#finish = (reason, error) => {
+        this.#finish = undefined;
+        clearTimeout(id);
+        stop?.abort(WOKEN);
+        if (error === undefined) resolve(reason);
+        else reject(error);
+      };
+      if (userSleep === undefined || stop === undefined) {
+        if (ms !== Infinity) id = setTimeout(() => this.wake("timer"), ms);
+        return;
+      }
+      this.#sleepWith(userSleep, ms, stop.signal);
+    });
+  }
+
+  /** Runs the user's sleep; its end (or failure) ends the current sleep. */
+  #sleepWith(userSleep: UserSleep, ms: number, signal: AbortSignal): void {
+    const finish = this.#finish!;
+    let sleeping: Promise<void>;
+    try {
+      sleeping = Promise.resolve(userSleep(ms, { signal }));
+    } catch (error) {
+      return finish("timer", error);
+    }
+    sleeping.then(
+      () => {
+        if (this.#finish === finish) finish("timer");
+      },
+      (error) => {
+        // Our own stop of the sleep is not an error.
+        if (!signal.aborted && this.#finish === finish) finish("timer", error);
+      },
+    );
+  }
+}
+
+/** What this process knows of one lock file (by absolute path). */
+export interface PathState {
+  /** Blocking calls that wait, in arrival order. */
+  queue: Waiter[];
+  /** Locks on the file held by this process. */
+  holders: number;
+  /** When this process's streak of holding began (performance.now()). */
+  streakStart: number;
+  /** When this process last released the lock. */
+  lastRelease: number;
+  /** Until when this process leaves the lock to others. */
+  asideUntil: number;
+}
+
+const states = new Map<string, PathState>();
+
+/** The state of the lock file at absolute path `path`. */
+export function stateOf(path: string): PathState {
+  let state = states.get(path);
+  if (state === undefined) {
+    state = {
+      queue: [],
+      holders: 0,
+      streakStart: 0,
+      lastRelease: -Infinity,
+      asideUntil: 0,
+    };
+    states.set(path, state);
+  }
+  return state;
+}
