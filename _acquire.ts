@@ -1,9 +1,7 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The one acquisition loop behind every file lock kind: one try at once,
-// then (when the call may wait) a wait as a list of named steps: its turn in
-// this process, a try, a release in this process, and for a lock held by
-// another process a wait in the kernel (nothing can cancel the call) or a
-// watch of the file with fasteners' backoff (a timeout or a signal can).
+// The one acquisition loop behind every file lock kind: a try at once, then
+// a wait in named steps (turn, try, this process, and for another process a
+// kernel wait or a watch with fasteners' backoff).
 
 import type {
   LockMode,
@@ -19,12 +17,10 @@ import {
 import { isHeldFileValid, won } from "./_hold.ts";
 import { WaitingMark } from "./_mark.ts";
 import { type PathState, stateOf, Waiter } from "./_waiters.ts";
-import { watchLockFile } from "./_watch.ts";
+import { CallWatch } from "./_watch.ts";
 
-/**
- * How often (ms) a waiting call checks, at a failed try, that its open file
- * is still the one at the path (and at once after a change event).
- */
+/** How often (ms) a failed try checks that the kept file is still the one
+ * at the path (and at once after a change event). */
 const RECHECK_MS = 1_000;
 /** The shortest pause between two tries, so `delay: 0` never spins. */
 const MIN_SLEEP = 1;
@@ -86,8 +82,7 @@ class FileAcquisition {
   /** The kept file's own info, taken when the call began to wait on it. */
   #fileInfo: Deno.FileInfo | undefined;
   #mark: WaitingMark | undefined;
-  #unwatch: (() => void) | undefined;
-  #cannotWatch = false;
+  #watch = new CallWatch();
   /** When the kept file was last seen at the path. */
   #checkedAt = 0;
   /** A change event came: check the kept file at the next try. */
@@ -112,15 +107,9 @@ class FileAcquisition {
     this.#sleepMs = options.delay;
   }
 
-  /**
-   * Whether to try before waiting: always for a call that must not wait;
-   * else unless calls of this process wait already (they go first) or this
-   * process steps aside.
-   */
+  /** Whether to try before waiting (a call that must not wait does). */
   mayTryAtOnce(): boolean {
-    return !this.mayWait ||
-      this.#state.queue.length === 0 &&
-        performance.now() >= this.#state.asideUntil;
+    return !this.mayWait || this.#state.mayTryAtOnce();
   }
 
   /** One try at the lock; when it is taken, books it and hands it over. */
@@ -143,14 +132,14 @@ class FileAcquisition {
     }
     if (recheck || result.opened) this.#checkedAt = now;
     this.#changed = false;
-    if (result.opened) this.#keepNewFile(result.file);
+    if (result.opened) {
+      // A new file at the path: wait on it (the watcher follows the old one).
+      this.#watch.stop();
+      this.#mark?.moveTo(result.file);
+    }
     this.#file = result.file;
-    lockOptions.logger?.debug(
-      `Attempt ${++this
-        .#attempts} at the ${mode} lock on "${this.#request.absolutePath}": ${
-        result.locked ? "acquired" : "busy"
-      }`,
-    );
+    const outcome = result.locked ? "acquired" : "busy";
+    this.#debug(`Attempt ${++this.#attempts} at the ${mode} lock: ${outcome}`);
     if (!result.locked) return false;
     this.#file = undefined;
     this.#won(result.file, result.info!.size, result.opened);
@@ -190,35 +179,25 @@ class FileAcquisition {
   /** As fasteners: one last try when the time is up (the head only). */
   #lastTry(): boolean {
     const acquired = this.#isHead() && this.attempt();
+    const { mode, options } = this.#request;
     if (!acquired) {
-      this.#request.lockOptions.logger?.debug(
-        `Gave up on the ${this.#request.mode} lock on "${this.#request.absolutePath}" after ${this.#request.options.timeout} ms and ${this.#attempts} attempts`,
+      this.#debug(
+        `Gave up on the ${mode} lock after ${options.timeout} ms and ${this.#attempts} attempts`,
       );
     }
     return acquired;
   }
 
-  /**
-   * Sleeps while an earlier call of this process goes first (it wakes this
-   * one when it leaves) or this process steps aside for a moment.
-   *
-   * @returns Whether it slept.
-   */
+  /** Sleeps until this call's turn in this process; true if it slept. */
   async #waitForTurn(remaining: number): Promise<boolean> {
-    const head = this.#isHead();
-    const now = performance.now();
-    if (head && this.#state.asideUntil <= now) return false;
-    await this.#waiter.sleep(
-      head ? Math.min(this.#state.asideUntil - now, remaining) : remaining,
-    );
+    const pause = this.#state.pauseBeforeTurn(this.#waiter, remaining);
+    if (pause <= 0) return false;
+    await this.#waiter.sleep(pause);
     return true;
   }
 
-  /**
-   * Sleeps while this process holds the lock: its release wakes this call.
-   *
-   * @returns Whether it slept.
-   */
+  /** Sleeps while this process holds the lock (its release wakes this
+   * call); true if it did. */
   async #waitForThisProcess(remaining: number): Promise<boolean> {
     if (this.#state.holders === 0) return false;
     await this.#waiter.sleep(remaining);
@@ -232,17 +211,11 @@ class FileAcquisition {
     this.#mark = new WaitingMark(this.#file!, this.#fileInfo.size);
   }
 
-  /**
-   * Waits in the kernel for the lock held by another process.
-   *
-   * @returns Whether the lock is now held (false: the file was replaced
-   * while this call waited, and the new one is to be tried).
-   */
+  /** Waits in the kernel for the lock held by another process; false when
+   * the file was replaced meanwhile (the new one is tried next). */
   async #waitInKernel(): Promise<boolean> {
-    const { path, mode, absolutePath, lockOptions } = this.#request;
-    lockOptions.logger?.debug(
-      `Waiting in the kernel for the ${mode} lock on "${absolutePath}"`,
-    );
+    const { path, mode } = this.#request;
+    this.#debug(`Waiting in the kernel for the ${mode} lock`);
     const held = this.#file!;
     this.#file = undefined; // From here on the kernel wait closes it.
     await waitInKernel(held, mode === "exclusive", this.signal);
@@ -259,46 +232,23 @@ class FileAcquisition {
     return false;
   }
 
-  /**
-   * Starts watching the file, once: then the loop tries again at once, so
-   * that no release slips in between.
-   *
-   * @returns Whether it started (or failed to start) watching just now.
-   */
-  async #startWatching(): Promise<boolean> {
-    if (this.#unwatch !== undefined || this.#cannotWatch) return false;
-    const { absolutePath, lockOptions } = this.#request;
-    this.#unwatch = await watchLockFile(
+  /** Starts watching the file, once (true then): the loop tries again at
+   * once, so that no release slips in between. */
+  #startWatching(): Promise<boolean> {
+    const { absolutePath, path, lockOptions } = this.#request;
+    return this.#watch.start(
       absolutePath,
-      (event) => this.#onEvent(event),
+      (reason) => this.#waiter.wake(reason),
+      () => this.#file === undefined || isHeldFileValid(this.#file, path),
       lockOptions.logger,
     );
-    this.#cannotWatch = this.#unwatch === undefined;
-    return true;
-  }
-
-  /** Wakes this call for a release, or for a change of the file at the path. */
-  #onEvent(event: Deno.FsEvent["kind"]): void {
-    if (event === "access") {
-      this.#waiter.wake("release");
-    } else if (event !== "modify") {
-      this.#waiter.wake("change");
-    } else if (
-      this.#file !== undefined &&
-      !isHeldFileValid(this.#file, this.#request.path)
-    ) {
-      // A file renamed over the path: the old one only says "modify".
-      this.#waiter.wake("change");
-    }
   }
 
   /** Sleeps fasteners' backoff (delay, +delay per timer, up to maxDelay). */
   async #backOff(remaining: number): Promise<void> {
-    const { options, lockOptions, absolutePath } = this.#request;
+    const { options, lockOptions } = this.#request;
     const pause = Math.min(Math.max(this.#sleepMs, MIN_SLEEP), remaining);
-    lockOptions.logger?.debug(
-      `Waiting up to ${pause.toFixed(1)} ms for "${absolutePath}"`,
-    );
+    this.#debug(`Waiting up to ${pause.toFixed(1)} ms`);
     const reason = await this.#waiter.sleep(pause, lockOptions.sleep);
     if (reason === "timer") {
       this.#sleepMs = Math.min(this.#sleepMs + options.delay, options.maxDelay);
@@ -306,19 +256,15 @@ class FileAcquisition {
       // The file may have left the path: check it at the next try, and
       // watch anew (the watcher follows the old file).
       this.#changed = true;
-      this.#stopWatching();
+      this.#watch.stop();
     }
   }
 
-  /** A try opened a new file at the path: wait on it from now on. */
-  #keepNewFile(file: Deno.FsFile): void {
-    this.#stopWatching(); // The watcher follows the old file.
-    this.#mark?.moveTo(file);
-  }
-
-  #stopWatching(): void {
-    this.#unwatch?.();
-    this.#unwatch = undefined;
+  /** Logs `text` about this lock file, at debug level. */
+  #debug(text: string): void {
+    this.#request.lockOptions.logger?.debug(
+      `${text} (${this.#request.absolutePath})`,
+    );
   }
 
   #isHead(): boolean {
@@ -335,14 +281,11 @@ class FileAcquisition {
     this.#request.onLocked(file);
   }
 
-  /**
-   * Leaves the queue: clears what this call left behind, and lets the next
-   * call of this process try, unless this one took the lock in a way that
-   * excludes it.
-   */
+  /** Leaves the queue and clears up; the next call of this process tries,
+   * unless this one took the lock in a way that excludes it. */
   #leave(): void {
     this.signal.removeEventListener("abort", this.#onAbort);
-    this.#stopWatching();
+    this.#watch.stop();
     const queue = this.#state.queue;
     const wasHead = this.#isHead();
     queue.splice(queue.indexOf(this.#waiter), 1);

@@ -89,17 +89,38 @@ export class Waiter {
 }
 
 /** What this process knows of one lock file (by absolute path). */
-export interface PathState {
+export class PathState {
   /** Blocking calls that wait, in arrival order. */
-  queue: Waiter[];
+  queue: Waiter[] = [];
   /** Locks on the file held by this process. */
-  holders: number;
+  holders = 0;
   /** When this process's streak of holding began (performance.now()). */
-  streakStart: number;
+  streakStart = 0;
   /** When this process last released the lock. */
-  lastRelease: number;
+  lastRelease = -Infinity;
   /** Until when this process leaves the lock to others. */
-  asideUntil: number;
+  asideUntil = 0;
+
+  /** Whether a call that may wait tries before queueing: not while calls
+   * of this process wait already (they go first) or it steps aside. */
+  mayTryAtOnce(): boolean {
+    return this.queue.length === 0 && performance.now() >= this.asideUntil;
+  }
+
+  /**
+   * How long `waiter` must leave the lock to others before its turn: to an
+   * earlier call of this process (which wakes it when it leaves), or for a
+   * step-aside of this process.
+   *
+   * @returns The pause in ms, or 0 when it is the waiter's turn.
+   */
+  pauseBeforeTurn(waiter: Waiter, remaining: number): number {
+    if (this.queue[0] !== waiter) return remaining;
+    return Math.max(
+      0,
+      Math.min(this.asideUntil - performance.now(), remaining),
+    );
+  }
 }
 
 const states = new Map<string, PathState>();
@@ -108,13 +129,7 @@ const states = new Map<string, PathState>();
 export function stateOf(path: string): PathState {
   let state = states.get(path);
   if (state === undefined) {
-    state = {
-      queue: [],
-      holders: 0,
-      streakStart: 0,
-      lastRelease: -Infinity,
-      asideUntil: 0,
-    };
+    state = new PathState();
     states.set(path, state);
   }
   return state;

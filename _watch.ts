@@ -97,3 +97,45 @@ async function pump(
     drop(path, shared);
   }
 }
+
+/** Why an event wakes a waiting call: a release, or a change of the file. */
+export type WatchWake = "release" | "change";
+
+/**
+ * The watcher of one waiting call: started once, stopped when the call
+ * leaves or its file leaves the path.
+ */
+export class CallWatch {
+  #unwatch: (() => void) | undefined;
+  #cannot = false;
+
+  /**
+   * Starts watching `absolutePath` for the call, once (and not again after
+   * watching turned out impossible). `wake` hears a release, or a change:
+   * a file that left the path, or (a "modify" event, the only one a file
+   * renamed over the path raises) a kept file that `stillAtPath` denies.
+   *
+   * @returns Whether it started, or failed to start, just now.
+   */
+  async start(
+    absolutePath: string,
+    wake: (reason: WatchWake) => void,
+    stillAtPath: () => boolean,
+    logger: Logger,
+  ): Promise<boolean> {
+    if (this.#unwatch !== undefined || this.#cannot) return false;
+    this.#unwatch = await watchLockFile(absolutePath, (event) => {
+      if (event === "access") wake("release");
+      else if (event !== "modify") wake("change");
+      else if (!stillAtPath()) wake("change");
+    }, logger);
+    this.#cannot = this.#unwatch === undefined;
+    return true;
+  }
+
+  /** Stops watching (a later start watches anew). */
+  stop(): void {
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+  }
+}

@@ -62,10 +62,9 @@ export const MUTANTS: Mutant[] = [
   {
     id: "only-release-wakes",
     why: "a waiter wakes for a release only, not when its file leaves the path",
-    file: "_acquire.ts",
-    find: '  #onEvent(event: Deno.FsEvent["kind"]): void {\n',
-    replace:
-      '  #onEvent(event: Deno.FsEvent["kind"]): void {\n    if (event !== "access") return;\n',
+    file: "_watch.ts",
+    find: '      if (event === "access") wake("release");\n',
+    replace: '      if (event !== "access") return;\n      wake("release");\n',
     tests: ["tests/regressions_test.ts"],
   },
   {
@@ -137,10 +136,9 @@ export const MUTANTS: Mutant[] = [
   {
     id: "blind-to-rename-over",
     why: "a waiter ignores a file renamed over the path (only 'modify')",
-    file: "_acquire.ts",
-    find:
-      "this.#file !== undefined &&\n      !isHeldFileValid(this.#file, this.#request.path)",
-    replace: "false",
+    file: "_watch.ts",
+    find: 'else if (!stillAtPath()) wake("change");',
+    replace: "else void stillAtPath;",
     tests: ["tests/regressions_test.ts"],
   },
 ];
