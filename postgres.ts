@@ -65,11 +65,6 @@
  * @module
  */
 
-// Pinned here, so that the module loads from a clone, a plain file import or
-// an installed command without this package's deno.json (which pins the same
-// version for the tests; a test checks that the two agree).
-// deno-lint-ignore no-import-prefix
-import postgres from "npm:postgres@3.4.9";
 import { createHash } from "node:crypto";
 import {
   acquireOptionsOf,
@@ -81,58 +76,20 @@ import {
   checkLogger,
   checkObject,
   describe,
+  type LockMode,
   resolveAcquireOptions,
 } from "./_options.ts";
 import type { LockedDecorator } from "./decorators.ts";
+import {
+  acquireHold,
+  type Hold,
+  type PostgresClient,
+  type PostgresSession,
+  releaseHold,
+  type SessionOptions,
+} from "./_pg_session.ts";
+import { sessionSettings } from "./_pg_sql.ts";
 import { type AcquireOptions, LockTimeoutError } from "./lock.ts";
-
-/**
- * One server session, as a `postgres` client's reserved connection gives
- * it: simple queries, and giving the connection back.
- *
- * @example A reserved connection of the `postgres` client
- * ```ts ignore
- * import postgres from "postgres";
- * import type { PostgresSession } from "@locks/process-lock/postgres";
- *
- * const sql = postgres(Deno.env.get("DATABASE_URL")!);
- * const session: PostgresSession = await sql.reserve();
- * session.release();
- * ```
- */
-export interface PostgresSession {
-  /**
-   * Runs a query in the simple protocol (several statements allowed).
-   *
-   * @param query The SQL text.
-   * @returns The rows, as a promise that can be cancelled.
-   */
-  unsafe(
-    query: string,
-  ): Promise<ArrayLike<Record<string, unknown>>> & { cancel(): unknown };
-  /** Gives the connection back to its pool. */
-  release(): void;
-}
-
-/**
- * A client that can reserve a session: the `postgres` package's `sql`.
- *
- * @example Usage
- * ```ts ignore
- * import postgres from "postgres";
- * import type { PostgresClient } from "@locks/process-lock/postgres";
- *
- * const client: PostgresClient = postgres(Deno.env.get("DATABASE_URL")!);
- * ```
- */
-export interface PostgresClient {
-  /**
-   * Reserves one connection of the pool.
-   *
-   * @returns The session.
-   */
-  reserve(): Promise<PostgresSession>;
-}
 
 /**
  * Options of a PostgreSQL lock.
@@ -224,13 +181,6 @@ function checkName(name: unknown): asserts name is string {
   if (name.length === 0) throw new TypeError("Lock name must not be empty");
 }
 
-interface Resolved {
-  url: string | URL | undefined;
-  sql: PostgresClient | undefined;
-  logger: { debug(...data: unknown[]): void } | undefined;
-  settings: string;
-}
-
 function positive(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number") {
@@ -256,7 +206,7 @@ const POSTGRES_KEYS: readonly string[] = [
   "keepaliveCount",
 ];
 
-function resolveOptions(options: unknown): Resolved {
+function resolveOptions(options: unknown): SessionOptions {
   const o = checkObject(options, "PostgreSQL lock options", POSTGRES_KEYS);
   if (
     o.url !== undefined && typeof o.url !== "string" && !(o.url instanceof URL)
@@ -297,221 +247,8 @@ function resolveOptions(options: unknown): Resolved {
     url: o.url as string | URL | undefined,
     sql: o.sql as PostgresClient | undefined,
     logger,
-    settings: `SET client_connection_check_interval = 1000; ` +
-      `SET tcp_keepalives_idle = ${idle}; ` +
-      `SET tcp_keepalives_interval = ${interval}; ` +
-      `SET tcp_keepalives_count = ${count}`,
+    settings: sessionSettings({ idle, interval, count }),
   };
-}
-
-/** `DATABASE_URL`, when set and readable without a prompt. */
-function databaseUrl(): string | undefined {
-  try {
-    const state = Deno.permissions.querySync({
-      name: "env",
-      variable: "DATABASE_URL",
-    }).state;
-    return state === "granted" ? Deno.env.get("DATABASE_URL") : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** One hold: its session, and what ends it. */
-interface Hold {
-  session: PostgresSession;
-  shared: boolean;
-  token: bigint | undefined;
-  /** Aborted when the session ends under the hold. */
-  lost: AbortController;
-  /** Closes a session the lock opened; gives back a reserved one. */
-  close(): Promise<void>;
-}
-
-const QUERY_CANCELED = "57014";
-const ABORTED = Symbol("aborted");
-const LOCK_NOT_AVAILABLE = "55P03";
-
-/** The error code of a PostgreSQL error, if it is one. */
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-/**
- * Takes an advisory lock on a session of its own.
- *
- * @returns The hold, or undefined when a try failed or the timeout passed.
- */
-async function acquireHold(
-  name: string,
-  key: bigint,
-  shared: boolean,
-  options: AcquireOptions | undefined,
-  resolved: Resolved,
-  objectSignal: AbortSignal,
-): Promise<Hold | undefined> {
-  const { blocking, timeout, signal: userSignal } = resolveAcquireOptions(
-    options,
-  );
-  const signal = userSignal === undefined
-    ? objectSignal
-    : AbortSignal.any([userSignal, objectSignal]);
-  signal.throwIfAborted();
-  const deadline = timeout === undefined
-    ? undefined
-    : performance.now() + timeout;
-  const logger = resolved.logger;
-  const lost = new AbortController();
-  let owned: ReturnType<typeof postgres> | undefined;
-  let session: PostgresSession;
-  let closing = false;
-  if (resolved.sql !== undefined) {
-    session = await resolved.sql.reserve();
-  } else {
-    const options = {
-      max: 1,
-      // (fetch_types stays on: without it, reserve() on a new connection
-      // never resolves in postgres 3.4.9.)
-      // Never close the session under a hold.
-      idle_timeout: null,
-      max_lifetime: null,
-      prepare: false,
-      onnotice: () => {},
-      onclose: () => {
-        if (!closing) {
-          logger?.debug(`The session holding the lock "${name}" ended`);
-          lost.abort(
-            new Error(`The session holding the lock "${name}" ended`),
-          );
-        }
-      },
-      connection: { application_name: "@locks/process-lock" },
-    } as const;
-    const url = resolved.url ?? databaseUrl();
-    owned = url === undefined
-      ? postgres(options as unknown as postgres.Options<Record<string, never>>)
-      : postgres(
-        String(url),
-        options as unknown as postgres.Options<Record<string, never>>,
-      );
-    try {
-      session = await owned.reserve() as unknown as PostgresSession;
-    } catch (error) {
-      closing = true;
-      await owned.end({ timeout: 0 });
-      throw error;
-    }
-  }
-  const close = async () => {
-    closing = true;
-    if (owned !== undefined) {
-      session.release();
-      await owned.end({ timeout: 0 });
-    } else {
-      try {
-        await session.unsafe(
-          "RESET client_connection_check_interval; RESET tcp_keepalives_idle; " +
-            "RESET tcp_keepalives_interval; RESET tcp_keepalives_count; RESET lock_timeout",
-        );
-      } finally {
-        session.release();
-      }
-    }
-  };
-  const mode = shared ? "_shared" : "";
-  // The token is taken after the grant, in the same statement.
-  const token = shared ? "NULL" : "pg_current_xact_id()::text";
-  // The time left once connected; none left: one try.
-  const left = deadline === undefined
-    ? undefined
-    : Math.floor(deadline - performance.now());
-  const once = !blocking || left !== undefined && left < 1;
-  const sql = once
-    ? `${resolved.settings}; SELECT CASE WHEN pg_try_advisory_lock${mode}(${key}) THEN coalesce(${token}, '') END AS held`
-    : `${resolved.settings}; SET lock_timeout = ${
-      left ?? 0
-    }; SELECT coalesce(${token}, '') AS held FROM (SELECT pg_advisory_lock${mode}(${key})) AS granted`;
-  logger?.debug(
-    `${once ? "Trying" : "Waiting for"} the ${
-      shared ? "shared" : "exclusive"
-    } PostgreSQL lock "${name}" (key ${key})`,
-  );
-  if (signal.aborted) {
-    // Aborted while connecting.
-    await close().catch(() => {});
-    throw signal.reason;
-  }
-  const query = session.unsafe(sql);
-  const outcome = (async () => {
-    // Several statements give one result each: the last one tells.
-    const results = await query as ArrayLike<unknown>;
-    const last = results[results.length - 1];
-    const rows = (Array.isArray(last) ? last : results) as ArrayLike<
-      Record<string, unknown>
-    >;
-    return rows[0]?.held;
-  })();
-  let onAbort = () => {};
-  const aborted = new Promise<typeof ABORTED>((resolve) => {
-    onAbort = () => {
-      query.cancel();
-      resolve(ABORTED);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  let held: unknown;
-  try {
-    held = await Promise.race([outcome, aborted]);
-  } catch (error) {
-    const code = codeOf(error);
-    await close().catch(() => {});
-    if (code === LOCK_NOT_AVAILABLE || code === QUERY_CANCELED) {
-      logger?.debug(
-        `Gave up on the PostgreSQL lock "${name}" after ${timeout} ms`,
-      );
-      return undefined;
-    }
-    throw error;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
-  if (held === ABORTED) {
-    // The call settles now; the session goes in the background: the cancel
-    // ends the wait, and a grant that won the race is let go by unlocking
-    // it (on a reserved connection) and closing the session.
-    outcome.then(async (granted) => {
-      if (owned === undefined && granted !== null && granted !== undefined) {
-        await session.unsafe(`SELECT pg_advisory_unlock${mode}(${key})`);
-      }
-    }).catch(() => {}).finally(() => close().catch(() => {}));
-    throw signal.reason;
-  }
-  if (held === null || held === undefined) {
-    await close().catch(() => {});
-    return undefined;
-  }
-  logger?.debug(`Acquired the PostgreSQL lock "${name}"`);
-  return {
-    session,
-    shared,
-    token: typeof held === "string" && held !== "" ? BigInt(held) : undefined,
-    lost,
-    close,
-  };
-}
-
-/** Unlocks and ends a hold. */
-async function releaseHold(key: bigint, hold: Hold): Promise<void> {
-  try {
-    if (!hold.lost.signal.aborted) {
-      await hold.session.unsafe(
-        `SELECT pg_advisory_unlock${hold.shared ? "_shared" : ""}(${key})`,
-      );
-    }
-  } finally {
-    await hold.close();
-  }
 }
 
 const NOT_HELD = AbortSignal.abort(new Error("The lock is not held"));
@@ -548,7 +285,7 @@ export class PostgresLock implements AsyncDisposable {
   readonly name: string;
   /** The advisory-lock key of the name. */
   readonly key: bigint;
-  #options: Resolved;
+  #options: SessionOptions;
   #hold: Hold | undefined;
   #disposer = new AbortController();
 
@@ -619,8 +356,8 @@ export class PostgresLock implements AsyncDisposable {
     const hold = await acquireHold(
       this.name,
       this.key,
-      false,
-      options,
+      "exclusive",
+      resolveAcquireOptions(options),
       this.#options,
       this.#disposer.signal,
     );
@@ -698,7 +435,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
   readonly name: string;
   /** The advisory-lock key of the name. */
   readonly key: bigint;
-  #options: Resolved;
+  #options: SessionOptions;
   #readers: Hold[] = [];
   #writer: Hold | undefined;
   #disposer = new AbortController();
@@ -763,7 +500,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @throws The errors of {@linkcode PostgresLock.prototype.acquire}.
    */
   async acquireReadLock(options?: AcquireOptions): Promise<boolean> {
-    return (await this.#acquire(true, options)) !== undefined;
+    return (await this.#acquire("shared", options)) !== undefined;
   }
 
   /**
@@ -774,7 +511,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @throws The errors of {@linkcode PostgresLock.prototype.acquire}.
    */
   async acquireWriteLock(options?: AcquireOptions): Promise<boolean> {
-    return (await this.#acquire(false, options)) !== undefined;
+    return (await this.#acquire("exclusive", options)) !== undefined;
   }
 
   /**
@@ -818,7 +555,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @throws {LockTimeoutError} If the timeout passed, or a try failed.
    */
   readLock(options?: AcquireOptions): Promise<AsyncDisposable> {
-    return this.#scoped(true, options);
+    return this.#scoped("shared", options);
   }
 
   /**
@@ -829,7 +566,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @throws {LockTimeoutError} If the timeout passed, or a try failed.
    */
   writeLock(options?: AcquireOptions): Promise<AsyncDisposable> {
-    return this.#scoped(false, options);
+    return this.#scoped("exclusive", options);
   }
 
   /**
@@ -859,7 +596,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
   }
 
   async #acquire(
-    shared: boolean,
+    mode: LockMode,
     options: AcquireOptions | undefined,
   ): Promise<Hold | undefined> {
     if (this.#disposer.signal.aborted) {
@@ -870,22 +607,22 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
     const hold = await acquireHold(
       this.name,
       this.key,
-      shared,
-      options,
+      mode,
+      resolveAcquireOptions(options),
       this.#options,
       this.#disposer.signal,
     );
     if (hold === undefined) return undefined;
-    if (shared) this.#readers.push(hold);
+    if (mode === "shared") this.#readers.push(hold);
     else this.#writer = hold;
     return hold;
   }
 
   async #scoped(
-    shared: boolean,
+    mode: LockMode,
     options: AcquireOptions | undefined,
   ): Promise<AsyncDisposable> {
-    const hold = await this.#acquire(shared, options);
+    const hold = await this.#acquire(mode, options);
     if (hold === undefined) {
       throw new LockTimeoutError(this.name, options?.timeout ?? 0);
     }
@@ -1029,4 +766,5 @@ export function postgresWriteLocked(
 }
 
 export { LockTimeoutError };
+export type { PostgresClient, PostgresSession };
 export type { AcquireOptions, LockedDecorator };

@@ -46,9 +46,9 @@ export const MUTANTS: Mutant[] = [
   {
     id: "early-token",
     why: "the fencing token is taken before the wait, not at the grant",
-    file: "postgres.ts",
-    find: "}; SELECT coalesce(${token}, '') AS held FROM",
-    replace: "}; SELECT ${token}; SELECT coalesce(${token}, '') AS held FROM",
+    file: "_pg_sql.ts",
+    find: "SET lock_timeout = ${lockTimeoutMs}; ` +",
+    replace: "SET lock_timeout = ${lockTimeoutMs}; SELECT ${token}; ` +",
     tests: ["tests/postgres_test.ts"],
   },
   {
@@ -127,9 +127,8 @@ export const MUTANTS: Mutant[] = [
     id: "abort-grant-kept",
     why:
       "a grant that wins the race with an abort stays held on a user's client",
-    file: "postgres.ts",
-    find:
-      "if (owned === undefined && granted !== null && granted !== undefined) {",
+    file: "_pg_session.ts",
+    find: "if (reserved && granted !== null && granted !== undefined) {",
     replace: "if (false) {",
     tests: ["tests/postgres_test.ts"],
   },

@@ -1,0 +1,60 @@
+// The SQL text of the PostgreSQL locks, as strings (no server needed; the
+// PostgreSQL tests run it against a real one).
+import assert from "node:assert/strict";
+import {
+  lockStatement,
+  RESET_SETTINGS,
+  sessionSettings,
+  unlockStatement,
+} from "../_pg_sql.ts";
+
+const SETTINGS = sessionSettings({ idle: 10, interval: 5, count: 3 });
+
+Deno.test("session settings: the connection check and the keepalives", () => {
+  assert.equal(
+    SETTINGS,
+    "SET client_connection_check_interval = 1000; SET tcp_keepalives_idle = 10; " +
+      "SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3",
+  );
+});
+
+Deno.test("the reset puts back every setting a lock makes, lock_timeout too", () => {
+  const set = [...SETTINGS.matchAll(/SET (\w+) =/g)].map((m) => m[1]);
+  const reset = [...RESET_SETTINGS.matchAll(/RESET (\w+)/g)].map((m) => m[1]);
+  assert.deepEqual(reset.sort(), [...set, "lock_timeout"].sort());
+});
+
+Deno.test("a try: pg_try_advisory_lock, the token only for an exclusive lock", () => {
+  assert.equal(
+    lockStatement("SET x = 1", "exclusive", -42n, undefined),
+    "SET x = 1; SELECT CASE WHEN pg_try_advisory_lock(-42) THEN coalesce(pg_current_xact_id()::text, '') END AS held",
+  );
+  assert.equal(
+    lockStatement("SET x = 1", "shared", 7n, undefined),
+    "SET x = 1; SELECT CASE WHEN pg_try_advisory_lock_shared(7) THEN coalesce(NULL, '') END AS held",
+  );
+});
+
+Deno.test("a wait: lock_timeout, then the token taken after the grant in the same statement", () => {
+  assert.equal(
+    lockStatement("SET x = 1", "exclusive", 9n, 1500),
+    "SET x = 1; SET lock_timeout = 1500; SELECT coalesce(pg_current_xact_id()::text, '') AS held " +
+      "FROM (SELECT pg_advisory_lock(9)) AS granted",
+  );
+  // 0 is "no limit" to PostgreSQL: a wait without a timeout.
+  assert.match(
+    lockStatement("SET x = 1", "shared", 9n, 0),
+    /SET lock_timeout = 0; SELECT coalesce\(NULL, ''\) AS held FROM \(SELECT pg_advisory_lock_shared\(9\)\)/,
+  );
+});
+
+Deno.test("the unlock matches the mode", () => {
+  assert.equal(
+    unlockStatement("exclusive", 5n),
+    "SELECT pg_advisory_unlock(5)",
+  );
+  assert.equal(
+    unlockStatement("shared", -5n),
+    "SELECT pg_advisory_unlock_shared(-5)",
+  );
+});
