@@ -11,39 +11,29 @@
  * deno install -g -A -n process-lock jsr:@locks/process-lock/cli
  * ```
  *
- * Options (as in `flock(1)` where it has them):
- *
- * - `-x`, `--exclusive`: take an exclusive lock (the default).
- * - `-s`, `--shared`: take a shared lock.
- * - `-n`, `--nonblock`: fail at once if the lock is busy.
- * - `-w`, `--timeout SECONDS`: give up after this many seconds.
- * - `-E`, `--conflict-exit-code N`: the exit status on conflict or timeout
- *   (default 1).
- * - `-c COMMAND`: run COMMAND through the shell (`sh -c`, or `cmd /c` on
- *   Windows).
- * - `--postgres URL`: lock on PostgreSQL instead of a file, so that the
- *   command is excluded on every host: the lock argument is then a lock name
- *   (needs `--allow-net`, and `--allow-env` for `PG*` variables).
- * - `--verbose`: say how long it waited and who held the lock.
- * - `-h`, `--help`: print the usage.
+ * Options and exit statuses are `flock(1)`'s, typed as there (`-nx`,
+ * `-w5`, `--timeout=5`, `--`): `-x`/`-e` exclusive (the default), `-s`
+ * shared, `-n` no waiting, `-w SECONDS` a timeout, `-E N` the exit status
+ * on conflict or timeout (default 1), `-c COMMAND` through the shell, and
+ * `-o`, `-F` accepted. Beyond `flock(1)`: `--postgres URL` locks a name on
+ * PostgreSQL, on every host; `--verbose` says how long it waited and who
+ * held the lock; `-V` prints the version. `--help` lists them all. A
+ * directory or a read-only file can be the lock.
  *
  * Exit status: the command's own; 128+N if it died of signal N (also when
- * SIGINT or SIGTERM ends the wait for the lock); the conflict code on
- * conflict or timeout; 64 on a usage error; 66 when the lock file cannot be
- * opened; 126 or 127 when the command cannot be run. SIGINT and SIGTERM are
- * passed on to the command, and the lock is held until the command has
- * exited. Without `-w` a file lock is awaited in the kernel (no polling
- * while a job waits); a signal ends that wait at once.
+ * SIGINT or SIGTERM ends the wait); the conflict code; 64 on a usage error;
+ * 66 when the lock cannot be opened; 126 or 127 when the command cannot be
+ * run. SIGINT and SIGTERM are passed on, and the lock is held until the
+ * command has exited. Without `-w` a file lock is awaited in the kernel; a
+ * signal ends that wait at once. While it waits longer than a second with
+ * stderr on a terminal, one status line says for how long, and who holds
+ * the lock.
  *
  * One difference from `flock(1)`: the lock belongs to this process, not to
- * the command. `flock(1)` lets the command inherit the locked file, so when
- * `flock(1)` itself is killed with SIGKILL the command keeps the lock until
- * it ends. Deno cannot pass an open file to a child process, so when this
- * process is killed with SIGKILL the lock is freed while the command may run
- * on, unlocked. Stop it with SIGTERM or SIGINT (passed on, lock held until
- * the command exits), or use `flock(1)` where that case matters. While it waits longer than a second with stderr on a
- * terminal, a one-line status shows how long it has waited and who holds the
- * lock.
+ * the command (Deno cannot pass an open file to a child process). When this
+ * process is killed with SIGKILL, the lock is freed while the command may
+ * run on: stop it with SIGTERM or SIGINT, or use `flock(1)` where that case
+ * matters. Under npx, signals sent to npx do not reach Deno.
  *
  * @example Embedding the command line in a program
  * ```ts
@@ -123,6 +113,8 @@ interface Parsed {
   version: boolean;
   lockfile: string;
   command: string[];
+  /** A shell command given with -c, while parsing. */
+  shell: string | undefined;
 }
 
 class UsageError extends Error {}
@@ -188,16 +180,9 @@ function parse(args: string[]): Parsed {
     version: false,
     lockfile: "",
     command: [],
+    shell: undefined,
   };
-  const state = { shell: undefined as string | undefined };
   let i = 0;
-  /** The value of `flag`: attached to it, or the next argument. */
-  const valueOf = (flag: string, attached: string | undefined): string => {
-    if (attached !== undefined) return attached;
-    const next = args[++i];
-    if (next === undefined) throw new UsageError(`${flag} needs a value`);
-    return next;
-  };
   for (; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--") {
@@ -205,35 +190,13 @@ function parse(args: string[]): Parsed {
       break;
     }
     if (!arg.startsWith("-") || arg === "-") break;
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const flag = eq === -1 ? arg : arg.slice(0, eq);
-      const setting = LONG[flag];
-      if (setting === undefined) throw new UsageError(`unknown option ${flag}`);
-      const attached = eq === -1 ? undefined : arg.slice(eq + 1);
-      if (typeof setting === "string" && attached !== undefined) {
-        throw new UsageError(`${flag} takes no value`);
-      }
-      apply(parsed, state, setting, flag, () => valueOf(flag, attached));
-      continue;
-    }
-    // A group of short options; one that takes a value takes the rest.
-    for (let k = 1; k < arg.length; k++) {
-      const flag = `-${arg[k]}`;
-      const setting = SHORT[arg[k]];
-      if (setting === undefined) throw new UsageError(`unknown option ${flag}`);
-      const rest = arg.slice(k + 1);
-      if (typeof setting !== "string") {
-        apply(
-          parsed,
-          state,
-          setting,
-          flag,
-          () => valueOf(flag, rest || undefined),
-        );
-        break;
-      }
-      apply(parsed, state, setting, flag, () => "");
+    for (const { setting, flag, attached } of optionsIn(arg)) {
+      apply(parsed, setting, flag, () => {
+        if (attached !== undefined) return attached;
+        const next = args[++i];
+        if (next === undefined) throw new UsageError(`${flag} needs a value`);
+        return next;
+      });
     }
   }
   if (parsed.help || parsed.version) return parsed;
@@ -245,14 +208,53 @@ function parse(args: string[]): Parsed {
         : "missing the lock name",
     );
   }
-  parsed.command = commandOf(args.slice(i), state.shell);
+  parsed.command = commandOf(args.slice(i), parsed.shell);
   return parsed;
+}
+
+/** An option as typed: what it sets, and a value attached to it. */
+interface Typed {
+  setting: Setting;
+  flag: string;
+  attached: string | undefined;
+}
+
+/**
+ * The options in one argument: a long option (`--name` or `--name=value`),
+ * or a group of short ones (`-nx`), where one that takes a value takes the
+ * rest of the group (`-w5`, `-nE7`).
+ */
+function optionsIn(arg: string): Typed[] {
+  if (arg.startsWith("--")) {
+    const eq = arg.indexOf("=");
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const setting = LONG[flag] ?? unknownOption(flag);
+    const attached = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (typeof setting === "string" && attached !== undefined) {
+      throw new UsageError(`${flag} takes no value`);
+    }
+    return [{ setting, flag, attached }];
+  }
+  const typed: Typed[] = [];
+  for (let k = 1; k < arg.length; k++) {
+    const flag = `-${arg[k]}`;
+    const setting = SHORT[arg[k]] ?? unknownOption(flag);
+    if (typeof setting !== "string") {
+      typed.push({ setting, flag, attached: arg.slice(k + 1) || undefined });
+      break;
+    }
+    typed.push({ setting, flag, attached: undefined });
+  }
+  return typed;
+}
+
+function unknownOption(flag: string): never {
+  throw new UsageError(`unknown option ${flag}`);
 }
 
 /** Applies one option to `parsed`. */
 function apply(
   parsed: Parsed,
-  state: { shell: string | undefined },
   setting: Setting,
   flag: string,
   value: () => string,
@@ -267,7 +269,7 @@ function apply(
   } else if (setting.value === "conflict") {
     parsed.conflictCode = numberOf(flag, value(), 0, 255, true);
   } else if (setting.value === "command") {
-    state.shell = value();
+    parsed.shell = value();
   } else {
     parsed.postgres = value();
   }
@@ -375,153 +377,201 @@ export async function main(args: string[]): Promise<number> {
     console.error(`process-lock: ${error.message} (try --help)`);
     return EX_USAGE;
   }
-  if (parsed.help) {
-    console.log(USAGE);
+  if (parsed.help || parsed.version) {
+    console.log(parsed.help ? USAGE : `process-lock ${config.version}`);
     return 0;
   }
-  if (parsed.version) {
-    console.log(`process-lock ${config.version}`);
-    return 0;
+  const lock = await openLock(parsed);
+  const started = performance.now();
+  const outcome = await waitForLock(lock, parsed);
+  if (outcome !== "acquired") return outcome;
+  try {
+    if (parsed.verbose) {
+      say(
+        `got the ${
+          parsed.shared ? "shared" : "exclusive"
+        } lock on ${parsed.lockfile} after ${
+          (performance.now() - started).toFixed(0)
+        } ms`,
+      );
+    }
+    return await run(parsed.command);
+  } finally {
+    await lock.release();
   }
-  const { lockfile, verbose } = parsed;
-  const say = (line: string) => console.error(`process-lock: ${line}`);
+}
 
-  let take: (options: AcquireOptions) => Promise<boolean>;
-  let release: () => unknown;
-  // Without -w, a file lock waits in the kernel (no polling while a cron
-  // job waits): a signal then ends the wait by disposing the lock object.
-  let dispose: (() => void) | undefined;
+/** The signals passed on to the command, and that end a wait. */
+const SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT"]
+  : ["SIGINT", "SIGTERM"];
+
+function say(line: string): void {
+  console.error(`process-lock: ${line}`);
+}
+
+/** The lock the command line takes, whatever its backend and mode. */
+interface CliLock {
+  take(options: AcquireOptions): Promise<boolean>;
+  release(): unknown;
+  /**
+   * Ends a wait that nothing else can end: a file lock without -w waits in
+   * the kernel (no polling while a cron job waits).
+   */
+  dispose: (() => void) | undefined;
+  /** Who holds the lock, as far as can be told ("" when unknown). */
+  holder(): string;
+}
+
+/** Makes the lock of the chosen backend (file or PostgreSQL) and mode. */
+async function openLock(parsed: Parsed): Promise<CliLock> {
+  const { lockfile, shared } = parsed;
   if (parsed.postgres !== undefined) {
     // Loaded only here: the file locks need no npm package.
     const pg = await import("./postgres.ts");
     const options = { url: parsed.postgres };
-    if (parsed.shared) {
-      const rw = new pg.PostgresReaderWriterLock(lockfile, options);
-      take = (o) => rw.acquireReadLock(o);
-      release = () => rw.releaseReadLock();
-    } else {
-      const lock = new pg.PostgresLock(lockfile, options);
-      take = (o) => lock.acquire(o);
-      release = () => lock.release();
-    }
-  } else if (parsed.shared) {
-    const rw = new InterProcessReaderWriterLock(lockfile, ANY_FILE_OPTIONS);
-    take = (o) => rw.acquireReadLock(o);
-    release = () => rw.releaseReadLock();
-    dispose = () => rw[Symbol.dispose]();
-  } else {
-    const lock = new InterProcessLock(lockfile, ANY_FILE_OPTIONS);
-    take = (o) => lock.acquire(o);
-    release = () => lock.release();
-    dispose = () => lock[Symbol.dispose]();
-  }
-  if (parsed.timeoutMs !== undefined) dispose = undefined;
-  const holderOf = (path: string) =>
-    parsed.postgres === undefined ? holderText(path) : "";
-  const stopWaiting = new AbortController();
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT"]
-    : ["SIGINT", "SIGTERM"];
-  let received: Deno.Signal = "SIGINT";
-  const listeners = signals.map((signal) => {
-    const listener = () => {
-      received = signal;
-      stopWaiting.abort();
-      dispose?.();
+    const lock = shared
+      ? new pg.PostgresReaderWriterLock(lockfile, options)
+      : new pg.PostgresLock(lockfile, options);
+    return {
+      take: (o) =>
+        lock instanceof pg.PostgresLock
+          ? lock.acquire(o)
+          : lock.acquireReadLock(o),
+      release: () =>
+        lock instanceof pg.PostgresLock
+          ? lock.release()
+          : lock.releaseReadLock(),
+      dispose: undefined,
+      holder: () => "",
     };
+  }
+  const lock = shared
+    ? new InterProcessReaderWriterLock(lockfile, ANY_FILE_OPTIONS)
+    : new InterProcessLock(lockfile, ANY_FILE_OPTIONS);
+  return {
+    take: (o) =>
+      lock instanceof InterProcessLock
+        ? lock.acquire(o)
+        : lock.acquireReadLock(o),
+    release: () =>
+      lock instanceof InterProcessLock
+        ? lock.release()
+        : lock.releaseReadLock(),
+    dispose: parsed.timeoutMs === undefined
+      ? () => lock[Symbol.dispose]()
+      : undefined,
+    holder: () => holderText(lockfile),
+  };
+}
+
+/**
+ * Waits for the lock as the options say, with a status line on a terminal;
+ * SIGINT or SIGTERM end the wait.
+ *
+ * @returns "acquired", or the exit status to end with.
+ */
+async function waitForLock(
+  lock: CliLock,
+  parsed: Parsed,
+): Promise<"acquired" | number> {
+  const stopWaiting = new AbortController();
+  let received: Deno.Signal = "SIGINT";
+  const stopListening = listen((signal) => {
+    received = signal;
+    stopWaiting.abort();
+    lock.dispose?.();
+  });
+  const started = performance.now();
+  const stopStatus = parsed.nonblock
+    ? () => {}
+    : statusLine(parsed.lockfile, lock);
+  let acquired: boolean;
+  try {
+    acquired = await lock.take({
+      blocking: !parsed.nonblock,
+      timeout: parsed.timeoutMs,
+      signal: lock.dispose === undefined ? stopWaiting.signal : undefined,
+    });
+  } catch (error) {
+    if (!stopWaiting.signal.aborted) {
+      say((error as Error).message);
+      return EX_NOINPUT;
+    }
+    if (parsed.verbose) say(`${received} while waiting for the lock`);
+    return 128 + SIGNAL_NUMBERS[received];
+  } finally {
+    stopStatus();
+    stopListening();
+  }
+  if (acquired) return "acquired";
+  if (parsed.verbose) {
+    const holder = lock.holder();
+    const waited = (performance.now() - started).toFixed(0);
+    say(
+      `${parsed.lockfile} is busy${holder ? `: ${holder}` : ""}; ${
+        parsed.nonblock ? "not waiting (-n)" : `gave up after ${waited} ms`
+      }`,
+    );
+  }
+  return parsed.conflictCode;
+}
+
+/** Calls `onSignal` for each of SIGNALS until the returned stop is called. */
+function listen(onSignal: (signal: Deno.Signal) => unknown): () => void {
+  const listeners = SIGNALS.map((signal) => {
+    const listener = () => onSignal(signal);
     Deno.addSignalListener(signal, listener);
     return [signal, listener] as const;
   });
-
-  const started = performance.now();
-  const status = Deno.stderr.isTerminal();
-  let ticker: ReturnType<typeof setInterval> | undefined;
-  if (status && !parsed.nonblock) {
-    ticker = setInterval(() => {
-      const waited = (performance.now() - started) / 1000;
-      if (waited < 1) return;
-      const holder = holderOf(lockfile);
-      const text = `process-lock: waiting for ${lockfile} for ${
-        waited.toFixed(0)
-      } s${holder ? `, ${holder}` : ""}`;
-      Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${text}`));
-    }, 250);
-  }
-  let acquired: boolean;
-  try {
-    const options = {
-      blocking: !parsed.nonblock,
-      timeout: parsed.timeoutMs,
-      signal: dispose === undefined ? stopWaiting.signal : undefined,
-    };
-    acquired = await take(options);
-  } catch (error) {
-    if (stopWaiting.signal.aborted) {
-      if (verbose) say(`${received} while waiting for the lock`);
-      return 128 + SIGNAL_NUMBERS[received];
-    }
-    say((error as Error).message);
-    return EX_NOINPUT;
-  } finally {
-    if (ticker !== undefined) {
-      clearInterval(ticker);
-      if (performance.now() - started >= 1000) {
-        Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
-      }
-    }
+  return () => {
     for (const [signal, listener] of listeners) {
       Deno.removeSignalListener(signal, listener);
     }
-  }
-  const waited = performance.now() - started;
-  if (!acquired) {
-    if (verbose) {
-      const holder = holderOf(lockfile);
-      say(
-        `${lockfile} is busy${holder ? `: ${holder}` : ""}; ${
-          parsed.nonblock
-            ? "not waiting (-n)"
-            : `gave up after ${waited.toFixed(0)} ms`
-        }`,
-      );
-    }
-    return parsed.conflictCode;
-  }
-  try {
-    if (verbose) {
-      say(
-        `got the ${
-          parsed.shared ? "shared" : "exclusive"
-        } lock on ${lockfile} after ${waited.toFixed(0)} ms`,
-      );
-    }
-    return await run(parsed.command, signals);
-  } finally {
-    await release();
-  }
+  };
+}
+
+/**
+ * Shows, when stderr is a terminal, one line saying how long the wait has
+ * lasted and who holds the lock, once it lasts a second.
+ *
+ * @returns Stops it and clears the line.
+ */
+function statusLine(lockfile: string, lock: CliLock): () => void {
+  if (!Deno.stderr.isTerminal()) return () => {};
+  const started = performance.now();
+  const write = (text: string) =>
+    Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${text}`));
+  const ticker = setInterval(() => {
+    const waited = (performance.now() - started) / 1000;
+    if (waited < 1) return;
+    const holder = lock.holder();
+    write(
+      `process-lock: waiting for ${lockfile} for ${waited.toFixed(0)} s${
+        holder ? `, ${holder}` : ""
+      }`,
+    );
+  }, 250);
+  return () => {
+    clearInterval(ticker);
+    if (performance.now() - started >= 1000) write("");
+  };
 }
 
 /** Runs the command, passing signals on, and returns its exit status. */
-async function run(command: string[], signals: Deno.Signal[]): Promise<number> {
+async function run(command: string[]): Promise<number> {
   // Listen before the command starts, so that no signal finds this process
   // without a listener (which would end it and free the lock).
   let child: Deno.ChildProcess | undefined;
   const early: Deno.Signal[] = [];
-  const forward = (signal: Deno.Signal) => () => {
-    if (child === undefined) {
-      early.push(signal);
-      return;
-    }
+  const stopListening = listen((signal) => {
+    if (child === undefined) return early.push(signal);
     try {
       child.kill(signal);
     } catch {
       // Already ended.
     }
-  };
-  const listeners = signals.map((signal) => [signal, forward(signal)] as const);
-  for (const [signal, listener] of listeners) {
-    Deno.addSignalListener(signal, listener);
-  }
+  });
   try {
     try {
       child = new Deno.Command(command[0], {
@@ -531,22 +581,15 @@ async function run(command: string[], signals: Deno.Signal[]): Promise<number> {
         stderr: "inherit",
       }).spawn();
     } catch (error) {
-      const notFound = error instanceof Deno.errors.NotFound;
-      console.error(
-        `process-lock: cannot run ${command[0]}: ${(error as Error).message}`,
-      );
-      return notFound ? 127 : 126;
+      say(`cannot run ${command[0]}: ${(error as Error).message}`);
+      return error instanceof Deno.errors.NotFound ? 127 : 126;
     }
     for (const signal of early) child.kill(signal);
     const status = await child.status;
-    if (status.signal !== null) {
-      return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
-    }
-    return status.code;
+    if (status.signal === null) return status.code;
+    return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
   } finally {
-    for (const [signal, listener] of listeners) {
-      Deno.removeSignalListener(signal, listener);
-    }
+    stopListening();
   }
 }
 
