@@ -64,35 +64,26 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-async function main() {
-  const processes = option("--processes", 4);
-  const increments = option("--increments", 300);
-  const locked = !Deno.args.includes("--no-lock");
-  const dir = await Deno.makeTempDir({ prefix: "process-lock-demo-" });
-  const counterPath = `${dir}/counter`;
-  const lockPath = `${dir}/counter.lock`;
-  Deno.writeTextFileSync(counterPath, "0");
-  let url = "";
-  if (Deno.args.includes("--postgres")) {
-    const { pgServer } = await import("./tests/_pg_server.ts");
-    const server = await pgServer();
-    if (server.reason !== undefined) {
-      console.error(`No PostgreSQL server: ${server.reason}`);
-      Deno.exit(69);
-    }
-    url = server.url;
+/** The server of `--postgres`: DATABASE_URL, or a throwaway one. */
+async function postgresUrl(): Promise<string> {
+  const { pgServer } = await import("./tests/_pg_server.ts");
+  const server = await pgServer();
+  if (server.reason !== undefined) {
+    console.error(`No PostgreSQL server: ${server.reason}`);
+    Deno.exit(69);
   }
-  console.log(
-    `${processes} processes x ${increments} increments of ${counterPath}, ${
-      !locked
-        ? "WITHOUT the lock"
-        : url
-        ? `each under the PostgreSQL lock "demo-counter" (${url})`
-        : `each under the lock ${lockPath}`
-    }`,
-  );
+  return server.url;
+}
+
+/** Runs the workers; returns each one's report, or its exit code. */
+async function runWorkers(
+  processes: number,
+  args: string[],
+): Promise<
+  ({ pid: number; n: number; elapsed: number; longestWait: number } | number)[]
+> {
   const self = new URL(import.meta.url).pathname;
-  const children = Array.from(
+  const outputs = await Promise.all(Array.from(
     { length: processes },
     () =>
       new Deno.Command(Deno.execPath(), {
@@ -105,41 +96,26 @@ async function main() {
           "--allow-env",
           self,
           "--worker",
-          lockPath,
-          counterPath,
-          String(increments),
-          String(locked),
-          url,
+          ...args,
         ],
         stdout: "piped",
         stderr: "inherit",
       }).output(),
+  ));
+  return outputs.map((output) =>
+    output.success
+      ? JSON.parse(new TextDecoder().decode(output.stdout))
+      : output.code
   );
-  const outputs = await Promise.all(children);
-  let failed = false;
-  outputs.forEach((output, i) => {
-    if (!output.success) {
-      failed = true;
-      console.log(`  worker ${i + 1}: failed with exit code ${output.code}`);
-      return;
-    }
-    const report = JSON.parse(new TextDecoder().decode(output.stdout));
-    console.log(
-      `  worker ${i + 1} (pid ${report.pid}): ${report.n} increments in ${
-        report.elapsed.toFixed(0)
-      } ms, longest wait for the lock ${report.longestWait.toFixed(1)} ms`,
-    );
-  });
-  const final = Number(Deno.readTextFileSync(counterPath));
-  const expected = processes * increments;
-  await Deno.remove(dir, { recursive: true });
-  if (failed) {
-    console.log("the demo failed: a worker did not finish (see above)");
-    Deno.exit(1);
-  }
+}
+
+/**
+ * Says how the count came out. Under the lock, a lost update is a failure
+ * (exit 1); without it, showing the losses is the point (exit 0).
+ */
+function report(final: number, expected: number, locked: boolean): void {
   const count = `final count ${final}, expected ${expected}`;
   if (!locked) {
-    // Showing the losses is the point of a run without the lock.
     console.log(
       final === expected
         ? `${count}: no update lost this time (try more --increments)`
@@ -151,6 +127,49 @@ async function main() {
     console.log(`${count}: ${expected - final} updates LOST`);
     Deno.exit(1);
   }
+}
+
+async function main() {
+  const processes = option("--processes", 4);
+  const increments = option("--increments", 300);
+  const locked = !Deno.args.includes("--no-lock");
+  const url = Deno.args.includes("--postgres") ? await postgresUrl() : "";
+  const dir = await Deno.makeTempDir({ prefix: "process-lock-demo-" });
+  const counterPath = `${dir}/counter`;
+  const lockPath = `${dir}/counter.lock`;
+  Deno.writeTextFileSync(counterPath, "0");
+  console.log(
+    `${processes} processes x ${increments} increments of ${counterPath}, ${
+      !locked
+        ? "WITHOUT the lock"
+        : url
+        ? `each under the PostgreSQL lock "demo-counter" (${url})`
+        : `each under the lock ${lockPath}`
+    }`,
+  );
+  const reports = await runWorkers(processes, [
+    lockPath,
+    counterPath,
+    String(increments),
+    String(locked),
+    url,
+  ]);
+  reports.forEach((r, i) => {
+    console.log(
+      typeof r === "number"
+        ? `  worker ${i + 1}: failed with exit code ${r}`
+        : `  worker ${i + 1} (pid ${r.pid}): ${r.n} increments in ${
+          r.elapsed.toFixed(0)
+        } ms, longest wait for the lock ${r.longestWait.toFixed(1)} ms`,
+    );
+  });
+  const final = Number(Deno.readTextFileSync(counterPath));
+  await Deno.remove(dir, { recursive: true });
+  if (reports.some((r) => typeof r === "number")) {
+    console.log("the demo failed: a worker did not finish (see above)");
+    Deno.exit(1);
+  }
+  report(final, processes * increments, locked);
 }
 
 if (Deno.args[0] === "--worker") {
