@@ -36,24 +36,25 @@ export interface AcquireRequest {
   lockOptions: ResolvedLockOptions;
   /** Aborted when the lock object is disposed. */
   objectSignal: AbortSignal;
-  /** Told synchronously when the lock is held, through which file. */
-  onLocked: (file: Deno.FsFile) => void;
 }
 
 /**
  * Acquires a lock: fasteners' semantics, plus arrival order in this
  * process, the kernel wait and wake-up on release.
  *
- * @returns True once held; false when non-blocking or timed out.
+ * @returns The file through which the lock is held; undefined when
+ * non-blocking or timed out.
  * @throws `signal.reason` when aborted; file-system errors naming the path.
  * Nothing is left held or open after a throw.
  */
-export async function acquireFile(request: AcquireRequest): Promise<boolean> {
+export async function acquireFile(
+  request: AcquireRequest,
+): Promise<Deno.FsFile | undefined> {
   const call = new FileAcquisition(request);
   call.signal.throwIfAborted();
   if (call.mayTryAtOnce()) {
     try {
-      if (call.attempt()) return true;
+      if (call.attempt()) return call.held;
     } catch (error) {
       call.close();
       throw error;
@@ -61,9 +62,9 @@ export async function acquireFile(request: AcquireRequest): Promise<boolean> {
   }
   if (!call.mayWait) {
     call.close();
-    return false;
+    return undefined;
   }
-  return await call.wait();
+  return (await call.wait()) ? call.held : undefined;
 }
 
 /** One acquire call on a lock file: its kept file, mark, watcher and tries. */
@@ -71,6 +72,8 @@ class FileAcquisition {
   readonly signal: AbortSignal;
   /** Whether the call may wait (blocking, and a timeout other than 0). */
   readonly mayWait: boolean;
+  /** The file through which the lock is held, once taken. */
+  held: Deno.FsFile | undefined;
   #request: AcquireRequest;
   #state: PathState;
   #waiter: Waiter;
@@ -89,7 +92,6 @@ class FileAcquisition {
   #changed = false;
   #attempts = 0;
   #sleepMs: number;
-  #acquired = false;
   #onAbort = () => this.#waiter.wake("abort");
 
   constructor(request: AcquireRequest) {
@@ -277,8 +279,7 @@ class FileAcquisition {
     this.#mark = undefined;
     mark?.stop();
     won(this.#state, file, this.#request.mode, size, atStart, mark?.mark);
-    this.#acquired = true;
-    this.#request.onLocked(file);
+    this.held = file;
   }
 
   /** Leaves the queue and clears up; the next call of this process tries,
@@ -295,6 +296,6 @@ class FileAcquisition {
     const next = queue[0];
     const shareable = this.#request.mode === "shared" &&
       next?.mode === "shared";
-    if (wasHead && (!this.#acquired || shareable)) next?.wake("change");
+    if (wasHead && (!this.held || shareable)) next?.wake("change");
   }
 }

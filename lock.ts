@@ -23,163 +23,17 @@
  * @module
  */
 
-import { acquireFile } from "./_acquire.ts";
-import { isHeldFileValid, releaseFile } from "./_hold.ts";
+import { fileBackend } from "./_file_backend.ts";
+import { Holds } from "./_holds.ts";
 import {
-  absoluteLockPath,
-  resolveAcquireOptions,
-  type ResolvedLockOptions,
-  resolveLockOptions,
-  toLockPath,
-} from "./_options.ts";
+  type AcquireOptions,
+  type LockOptions,
+  LockTimeoutError,
+} from "./_lock_types.ts";
+import { resolveLockOptions, toLockPath } from "./_options.ts";
 
-/**
- * Options of a lock object, fixed when it is made: fasteners' `sleep_func`
- * and `logger`.
- *
- * @example A logger and a sleep function of your own
- * ```ts
- * import { InterProcessLock, type LockOptions } from "@locks/process-lock";
- * import assert from "node:assert/strict";
- *
- * const lines: string[] = [];
- * const options: LockOptions = {
- *   logger: { debug: (...data) => lines.push(data.join(" ")) },
- *   sleep: (ms, { signal } = {}) =>
- *     new Promise((resolve) => {
- *       const id = setTimeout(resolve, ms);
- *       signal?.addEventListener("abort", () => {
- *         clearTimeout(id);
- *         resolve();
- *       });
- *     }),
- * };
- * const path = await Deno.makeTempFile();
- * using lock = new InterProcessLock(path, options);
- * await lock.acquire();
- * assert(lines[0].startsWith("Attempt 1"));
- * await Deno.remove(path);
- * ```
- */
-export interface LockOptions {
-  /**
-   * Sleeps between the tries of a call with a `timeout` or a `signal` (a
-   * call without either waits in the kernel and never sleeps). It receives
-   * the time in milliseconds and a signal that is aborted when the wait
-   * ends early (a release woke the waiter, or the call was aborted); it
-   * should stop its timer then. `delay` from `@std/async` has this shape
-   * and can be passed as is.
-   *
-   * @default {a built-in timer}
-   */
-  sleep?: (ms: number, options?: { signal?: AbortSignal }) => Promise<void>;
-  /**
-   * Hears each attempt and each wait at debug level. `console` works.
-   *
-   * @default {undefined}
-   */
-  logger?: { debug(...data: unknown[]): void };
-}
-
-/**
- * Options of one acquire call, with fasteners' defaults in milliseconds.
- *
- * How a blocking call waits for a lock held by another process: without
- * `timeout` and `signal` nothing can cancel it, so it waits in the kernel
- * (`FsFile.lock()`, woken the moment the lock is free, no polling). With
- * either, it watches the lock file (a release wakes it) and tries again
- * after `delay`, `delay` more after each pause, up to `maxDelay`: fasteners'
- * backoff, as the safety net for releases that make no event.
- *
- * @example Waiting at most five seconds, or until the user gives up
- * ```ts
- * import { type AcquireOptions, InterProcessLock } from "@locks/process-lock";
- * import assert from "node:assert/strict";
- *
- * const controller = new AbortController();
- * const options: AcquireOptions = {
- *   timeout: 5_000,
- *   delay: 20,
- *   maxDelay: 200,
- *   signal: controller.signal,
- * };
- * const path = await Deno.makeTempFile();
- * using lock = new InterProcessLock(path);
- * assert(await lock.acquire(options));
- * await Deno.remove(path);
- * ```
- */
-export interface AcquireOptions {
-  /**
-   * Whether to wait. `false` makes exactly one try.
-   *
-   * @default {true}
-   */
-  blocking?: boolean;
-  /**
-   * The first pause between tries, and how much each failed try adds to
-   * it, in milliseconds. Pauses are never shorter than 1 ms.
-   *
-   * @default {10}
-   */
-  delay?: number;
-  /**
-   * The longest pause between tries, in milliseconds; a value below
-   * `delay` means `delay`.
-   *
-   * @default {100}
-   */
-  maxDelay?: number;
-  /**
-   * How long to wait at most, in milliseconds; the call then resolves
-   * `false`. Omitted: wait without a limit.
-   *
-   * @default {undefined}
-   */
-  timeout?: number;
-  /** Aborts the wait: the call rejects with `signal.reason`. */
-  signal?: AbortSignal;
-}
-
-/**
- * The error thrown when a lock could not be had in time, by the calls that
- * throw instead of returning `false`: the reader-writer lock's `readLock()`
- * and `writeLock()`, and the decorators.
- *
- * @example Usage
- * ```ts
- * import { LockTimeoutError } from "@locks/process-lock";
- * import assert from "node:assert/strict";
- *
- * const error = new LockTimeoutError("/tmp/app.lock", 500);
- * assert(error instanceof Error);
- * assert(error.message.includes("/tmp/app.lock"));
- * ```
- */
-export class LockTimeoutError extends Error {
-  /** The lock file's path. */
-  readonly path: string;
-  /** The timeout that passed, in milliseconds; 0 for a non-blocking try. */
-  readonly timeout: number;
-
-  /**
-   * Makes the error.
-   *
-   * @param path The lock file's path.
-   * @param timeout The timeout that passed, in milliseconds (0 for a
-   * non-blocking try).
-   */
-  constructor(path: string, timeout: number) {
-    super(
-      timeout === 0
-        ? `The lock on "${path}" is held by another holder (a try without waiting failed)`
-        : `Timed out after ${timeout} ms waiting for the lock on "${path}"`,
-    );
-    this.name = "LockTimeoutError";
-    this.path = path;
-    this.timeout = timeout;
-  }
-}
+export { LockTimeoutError };
+export type { AcquireOptions, LockOptions };
 
 /**
  * An exclusive inter-process lock on a file: fasteners' `InterProcessLock`.
@@ -235,10 +89,7 @@ export class LockTimeoutError extends Error {
 export class InterProcessLock implements Disposable {
   /** The lock file's path, as given (a `file:` URL becomes its path). */
   readonly path: string;
-  #absolutePath: string;
-  #options: ResolvedLockOptions;
-  #file: Deno.FsFile | undefined;
-  #disposer = new AbortController();
+  #holds: Holds<Deno.FsFile, void>;
 
   /**
    * Makes a lock object; nothing is opened until the first acquire.
@@ -250,8 +101,8 @@ export class InterProcessLock implements Disposable {
    */
   constructor(path: string | URL, options?: LockOptions) {
     this.path = toLockPath(path);
-    this.#absolutePath = absoluteLockPath(this.path);
-    this.#options = resolveLockOptions(options);
+    const backend = fileBackend(this.path, resolveLockOptions(options));
+    this.#holds = new Holds(backend, this.path);
   }
 
   /**
@@ -260,7 +111,7 @@ export class InterProcessLock implements Disposable {
    * @returns True between a successful acquire and the release.
    */
   get acquired(): boolean {
-    return this.#file !== undefined;
+    return this.#holds.writer !== undefined;
   }
 
   /**
@@ -284,19 +135,7 @@ export class InterProcessLock implements Disposable {
    * left held or open after a throw.
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
-    const resolved = resolveAcquireOptions(options);
-    this.#checkUsable();
-    return await acquireFile({
-      absolutePath: this.#absolutePath,
-      path: this.path,
-      mode: "exclusive",
-      options: resolved,
-      lockOptions: this.#options,
-      objectSignal: this.#disposer.signal,
-      onLocked: (file) => {
-        this.#file = file;
-      },
-    });
+    return (await this.#holds.acquire("exclusive", options)) !== undefined;
   }
 
   /**
@@ -309,14 +148,7 @@ export class InterProcessLock implements Disposable {
    * @throws {Error} If this object does not hold the lock.
    */
   release(): void {
-    const file = this.#file;
-    if (file === undefined) {
-      throw new Error(
-        `Cannot release the lock on "${this.path}": it is not held`,
-      );
-    }
-    this.#file = undefined;
-    releaseFile(this.#absolutePath, file, this.#options.logger);
+    this.#holds.release("exclusive", "the lock");
   }
 
   /**
@@ -327,7 +159,7 @@ export class InterProcessLock implements Disposable {
    * @returns True while the held lock is still the lock on `path`.
    */
   isValid(): boolean {
-    return this.#file !== undefined && isHeldFileValid(this.#file, this.path);
+    return this.#holds.isValid();
   }
 
   /**
@@ -335,19 +167,6 @@ export class InterProcessLock implements Disposable {
    * (they reject) and makes further acquires throw.
    */
   [Symbol.dispose](): void {
-    if (!this.#disposer.signal.aborted) {
-      this.#disposer.abort(
-        new Error(`The lock object for "${this.path}" was disposed`),
-      );
-    }
-    if (this.#file !== undefined) this.release();
-  }
-
-  #checkUsable(): void {
-    if (this.#disposer.signal.aborted) {
-      throw new Error(
-        `Cannot acquire the lock on "${this.path}": the lock object was disposed`,
-      );
-    }
+    this.#holds.dispose();
   }
 }

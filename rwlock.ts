@@ -22,21 +22,10 @@
  * @module
  */
 
-import { acquireFile } from "./_acquire.ts";
-import { isHeldFileValid, releaseFile } from "./_hold.ts";
-import {
-  absoluteLockPath,
-  type LockMode,
-  resolveAcquireOptions,
-  type ResolvedLockOptions,
-  resolveLockOptions,
-  toLockPath,
-} from "./_options.ts";
-import {
-  type AcquireOptions,
-  type LockOptions,
-  LockTimeoutError,
-} from "./lock.ts";
+import { fileBackend } from "./_file_backend.ts";
+import { Holds } from "./_holds.ts";
+import type { AcquireOptions, LockOptions } from "./_lock_types.ts";
+import { type LockMode, resolveLockOptions, toLockPath } from "./_options.ts";
 
 /**
  * An inter-process readers-writer lock on a file: fasteners'
@@ -79,11 +68,7 @@ import {
 export class InterProcessReaderWriterLock implements Disposable {
   /** The lock file's path, as given (a `file:` URL becomes its path). */
   readonly path: string;
-  #absolutePath: string;
-  #options: ResolvedLockOptions;
-  #readers: Deno.FsFile[] = [];
-  #writer: Deno.FsFile | undefined;
-  #disposer = new AbortController();
+  #holds: Holds<Deno.FsFile, void>;
 
   /**
    * Makes a lock object; nothing is opened until the first acquire.
@@ -95,8 +80,8 @@ export class InterProcessReaderWriterLock implements Disposable {
    */
   constructor(path: string | URL, options?: LockOptions) {
     this.path = toLockPath(path);
-    this.#absolutePath = absoluteLockPath(this.path);
-    this.#options = resolveLockOptions(options);
+    const backend = fileBackend(this.path, resolveLockOptions(options));
+    this.#holds = new Holds(backend, this.path);
   }
 
   /**
@@ -105,7 +90,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * @returns The number of read locks held.
    */
   get readers(): number {
-    return this.#readers.length;
+    return this.#holds.readers.length;
   }
 
   /**
@@ -114,7 +99,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * @returns True while the write lock is held.
    */
   get writing(): boolean {
-    return this.#writer !== undefined;
+    return this.#holds.writer !== undefined;
   }
 
   /**
@@ -131,7 +116,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * opened.
    */
   async acquireReadLock(options?: AcquireOptions): Promise<boolean> {
-    return (await this.#acquire("shared", options)) !== undefined;
+    return (await this.#holds.acquire("shared", options)) !== undefined;
   }
 
   /**
@@ -148,7 +133,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * opened.
    */
   async acquireWriteLock(options?: AcquireOptions): Promise<boolean> {
-    return (await this.#acquire("exclusive", options)) !== undefined;
+    return (await this.#holds.acquire("exclusive", options)) !== undefined;
   }
 
   /**
@@ -157,15 +142,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * @throws {Error} If this object holds no read lock.
    */
   releaseReadLock(): void {
-    const file = this.#readers.at(-1);
-    if (file === undefined) {
-      throw new Error(
-        `Cannot release a read lock on "${this.path}": none is held${
-          this.#writer ? " (the write lock is: use releaseWriteLock())" : ""
-        }`,
-      );
-    }
-    this.#release(file);
+    this.#holds.release("shared", "a read lock");
   }
 
   /**
@@ -174,17 +151,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * @throws {Error} If this object does not hold the write lock.
    */
   releaseWriteLock(): void {
-    const file = this.#writer;
-    if (file === undefined) {
-      throw new Error(
-        `Cannot release the write lock on "${this.path}": it is not held${
-          this.#readers.length > 0
-            ? " (a read lock is: use releaseReadLock())"
-            : ""
-        }`,
-      );
-    }
-    this.#release(file);
+    this.#holds.release("exclusive", "the write lock");
   }
 
   /**
@@ -223,9 +190,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * @returns True while the held locks are still the locks on `path`.
    */
   isValid(): boolean {
-    const held = this.#writer ? [this.#writer] : this.#readers;
-    return held.length > 0 &&
-      held.every((file) => isHeldFileValid(file, this.path));
+    return this.#holds.isValid();
   }
 
   /**
@@ -233,66 +198,14 @@ export class InterProcessReaderWriterLock implements Disposable {
    * (they reject) and makes further acquires throw.
    */
   [Symbol.dispose](): void {
-    if (!this.#disposer.signal.aborted) {
-      this.#disposer.abort(
-        new Error(`The lock object for "${this.path}" was disposed`),
-      );
-    }
-    if (this.#writer !== undefined) this.#release(this.#writer);
-    while (this.#readers.length > 0) this.#release(this.#readers.at(-1)!);
-  }
-
-  /** Acquires; returns the held file, or undefined when not acquired. */
-  async #acquire(
-    mode: LockMode,
-    options: AcquireOptions | undefined,
-  ): Promise<Deno.FsFile | undefined> {
-    const resolved = resolveAcquireOptions(options);
-    if (this.#disposer.signal.aborted) {
-      throw new Error(
-        `Cannot acquire a lock on "${this.path}": the lock object was disposed`,
-      );
-    }
-    let held: Deno.FsFile | undefined;
-    const acquired = await acquireFile({
-      absolutePath: this.#absolutePath,
-      path: this.path,
-      mode,
-      options: resolved,
-      lockOptions: this.#options,
-      objectSignal: this.#disposer.signal,
-      onLocked: (file) => {
-        held = file;
-        if (mode === "exclusive") this.#writer = file;
-        else this.#readers.push(file);
-      },
-    });
-    return acquired ? held : undefined;
+    this.#holds.dispose();
   }
 
   async #scoped(
     mode: LockMode,
     options: AcquireOptions | undefined,
   ): Promise<Disposable> {
-    const file = await this.#acquire(mode, options);
-    if (file === undefined) {
-      throw new LockTimeoutError(this.path, options?.timeout ?? 0);
-    }
-    return {
-      [Symbol.dispose]: () => {
-        if (this.#writer === file || this.#readers.includes(file)) {
-          this.#release(file);
-        }
-      },
-    };
-  }
-
-  #release(file: Deno.FsFile): void {
-    if (this.#writer === file) {
-      this.#writer = undefined;
-    } else {
-      this.#readers.splice(this.#readers.indexOf(file), 1);
-    }
-    releaseFile(this.#absolutePath, file, this.#options.logger);
+    const release = await this.#holds.scoped(mode, options);
+    return { [Symbol.dispose]: release };
   }
 }
