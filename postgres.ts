@@ -89,6 +89,7 @@ import {
   type SessionOptions,
 } from "./_pg_session.ts";
 import { sessionSettings } from "./_pg_sql.ts";
+import { type Backend, Holds } from "./_holds.ts";
 import { type AcquireOptions, LockTimeoutError } from "./lock.ts";
 
 /**
@@ -253,6 +254,20 @@ function resolveOptions(options: unknown): SessionOptions {
 
 const NOT_HELD = AbortSignal.abort(new Error("The lock is not held"));
 
+/** PostgreSQL's advisory locks on `key` as the backend of lock objects. */
+function postgresBackend(
+  name: string,
+  key: bigint,
+  options: SessionOptions,
+): Backend<Hold, Promise<void>> {
+  return {
+    acquire: (mode, acquireOptions, objectSignal) =>
+      acquireHold(name, key, mode, acquireOptions, options, objectSignal),
+    release: (hold) => releaseHold(key, hold),
+    isValid: (hold) => !hold.lost.signal.aborted,
+  };
+}
+
 /**
  * An exclusive lock shared by every process, on every machine, that uses
  * the same name on the same PostgreSQL database: the counterpart of
@@ -285,9 +300,7 @@ export class PostgresLock implements AsyncDisposable {
   readonly name: string;
   /** The advisory-lock key of the name. */
   readonly key: bigint;
-  #options: SessionOptions;
-  #hold: Hold | undefined;
-  #disposer = new AbortController();
+  #holds: Holds<Hold, Promise<void>>;
 
   /**
    * Makes a lock object; nothing connects until the first acquire.
@@ -301,7 +314,8 @@ export class PostgresLock implements AsyncDisposable {
     checkName(name);
     this.name = name;
     this.key = postgresLockKey(name);
-    this.#options = resolveOptions(options);
+    const backend = postgresBackend(name, this.key, resolveOptions(options));
+    this.#holds = new Holds(backend, name);
   }
 
   /**
@@ -310,7 +324,7 @@ export class PostgresLock implements AsyncDisposable {
    * @returns True between a successful acquire and the release.
    */
   get acquired(): boolean {
-    return this.#hold !== undefined;
+    return this.#holds.writer !== undefined;
   }
 
   /**
@@ -320,7 +334,7 @@ export class PostgresLock implements AsyncDisposable {
    * @returns The token, or undefined when not held.
    */
   get token(): bigint | undefined {
-    return this.#hold?.token;
+    return this.#holds.writer?.token;
   }
 
   /**
@@ -330,7 +344,7 @@ export class PostgresLock implements AsyncDisposable {
    * @returns The current hold's signal; an aborted one when not held.
    */
   get signal(): AbortSignal {
-    return this.#hold?.lost.signal ?? NOT_HELD;
+    return this.#holds.writer?.lost.signal ?? NOT_HELD;
   }
 
   /**
@@ -346,29 +360,9 @@ export class PostgresLock implements AsyncDisposable {
    * reached. Nothing is left held or open after a throw.
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
-    if (this.#disposer.signal.aborted) {
-      throw new Error(
-        `Cannot acquire the lock "${this.name}": the lock object was disposed`,
-      );
-    }
     // As with the file locks, an object is also a mutex: a second acquire
     // waits for the first one's release (on a session of its own).
-    const hold = await acquireHold(
-      this.name,
-      this.key,
-      "exclusive",
-      resolveAcquireOptions(options),
-      this.#options,
-      this.#disposer.signal,
-    );
-    if (hold === undefined) return false;
-    if (this.#hold !== undefined) {
-      // Cannot happen: the server excludes the two sessions.
-      await releaseHold(this.key, hold);
-      throw new Error(`The lock "${this.name}" was granted twice`);
-    }
-    this.#hold = hold;
-    return true;
+    return (await this.#holds.acquire("exclusive", options)) !== undefined;
   }
 
   /**
@@ -378,12 +372,7 @@ export class PostgresLock implements AsyncDisposable {
    * @throws {Error} If this object does not hold the lock.
    */
   async release(): Promise<void> {
-    const hold = this.#hold;
-    if (hold === undefined) {
-      throw new Error(`Cannot release the lock "${this.name}": it is not held`);
-    }
-    this.#hold = undefined;
-    await releaseHold(this.key, hold);
+    await this.#holds.release("exclusive", "the lock");
   }
 
   /**
@@ -392,7 +381,7 @@ export class PostgresLock implements AsyncDisposable {
    * @returns True while the hold is known to be good.
    */
   isValid(): boolean {
-    return this.#hold !== undefined && !this.#hold.lost.signal.aborted;
+    return this.#holds.isValid();
   }
 
   /**
@@ -402,12 +391,7 @@ export class PostgresLock implements AsyncDisposable {
    * @returns A promise that resolves once everything is let go.
    */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#disposer.signal.aborted) {
-      this.#disposer.abort(
-        new Error(`The lock object for "${this.name}" was disposed`),
-      );
-    }
-    if (this.#hold !== undefined) await this.release();
+    await this.#holds.dispose();
   }
 }
 
@@ -435,10 +419,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
   readonly name: string;
   /** The advisory-lock key of the name. */
   readonly key: bigint;
-  #options: SessionOptions;
-  #readers: Hold[] = [];
-  #writer: Hold | undefined;
-  #disposer = new AbortController();
+  #holds: Holds<Hold, Promise<void>>;
 
   /**
    * Makes a lock object; nothing connects until the first acquire.
@@ -452,7 +433,8 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
     checkName(name);
     this.name = name;
     this.key = postgresLockKey(name);
-    this.#options = resolveOptions(options);
+    const backend = postgresBackend(name, this.key, resolveOptions(options));
+    this.#holds = new Holds(backend, name);
   }
 
   /**
@@ -461,7 +443,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @returns The number of read locks held.
    */
   get readers(): number {
-    return this.#readers.length;
+    return this.#holds.readers.length;
   }
 
   /**
@@ -470,7 +452,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @returns True while the write lock is held.
    */
   get writing(): boolean {
-    return this.#writer !== undefined;
+    return this.#holds.writer !== undefined;
   }
 
   /**
@@ -479,7 +461,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @returns The token, or undefined when the write lock is not held.
    */
   get token(): bigint | undefined {
-    return this.#writer?.token;
+    return this.#holds.writer?.token;
   }
 
   /**
@@ -489,7 +471,8 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * aborted one when nothing is held.
    */
   get signal(): AbortSignal {
-    return (this.#writer ?? this.#readers.at(-1))?.lost.signal ?? NOT_HELD;
+    const { writer, readers } = this.#holds;
+    return (writer ?? readers.at(-1))?.lost.signal ?? NOT_HELD;
   }
 
   /**
@@ -500,7 +483,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @throws The errors of {@linkcode PostgresLock.prototype.acquire}.
    */
   async acquireReadLock(options?: AcquireOptions): Promise<boolean> {
-    return (await this.#acquire("shared", options)) !== undefined;
+    return (await this.#holds.acquire("shared", options)) !== undefined;
   }
 
   /**
@@ -511,7 +494,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @throws The errors of {@linkcode PostgresLock.prototype.acquire}.
    */
   async acquireWriteLock(options?: AcquireOptions): Promise<boolean> {
-    return (await this.#acquire("exclusive", options)) !== undefined;
+    return (await this.#holds.acquire("exclusive", options)) !== undefined;
   }
 
   /**
@@ -521,13 +504,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @throws {Error} If this object holds no read lock.
    */
   async releaseReadLock(): Promise<void> {
-    const hold = this.#readers.pop();
-    if (hold === undefined) {
-      throw new Error(
-        `Cannot release a read lock on "${this.name}": none is held`,
-      );
-    }
-    await releaseHold(this.key, hold);
+    await this.#holds.release("shared", "a read lock");
   }
 
   /**
@@ -537,14 +514,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @throws {Error} If this object does not hold the write lock.
    */
   async releaseWriteLock(): Promise<void> {
-    const hold = this.#writer;
-    if (hold === undefined) {
-      throw new Error(
-        `Cannot release the write lock on "${this.name}": it is not held`,
-      );
-    }
-    this.#writer = undefined;
-    await releaseHold(this.key, hold);
+    await this.#holds.release("exclusive", "the write lock");
   }
 
   /**
@@ -576,8 +546,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @returns True while the held locks are known to be good.
    */
   isValid(): boolean {
-    const held = this.#writer ? [this.#writer] : this.#readers;
-    return held.length > 0 && held.every((hold) => !hold.lost.signal.aborted);
+    return this.#holds.isValid();
   }
 
   /**
@@ -586,71 +555,18 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @returns A promise that resolves once everything is let go.
    */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#disposer.signal.aborted) {
-      this.#disposer.abort(
-        new Error(`The lock object for "${this.name}" was disposed`),
-      );
-    }
-    if (this.#writer !== undefined) await this.releaseWriteLock();
-    while (this.#readers.length > 0) await this.releaseReadLock();
-  }
-
-  async #acquire(
-    mode: LockMode,
-    options: AcquireOptions | undefined,
-  ): Promise<Hold | undefined> {
-    if (this.#disposer.signal.aborted) {
-      throw new Error(
-        `Cannot acquire a lock on "${this.name}": the lock object was disposed`,
-      );
-    }
-    const hold = await acquireHold(
-      this.name,
-      this.key,
-      mode,
-      resolveAcquireOptions(options),
-      this.#options,
-      this.#disposer.signal,
-    );
-    if (hold === undefined) return undefined;
-    if (mode === "shared") this.#readers.push(hold);
-    else this.#writer = hold;
-    return hold;
+    await this.#holds.dispose();
   }
 
   async #scoped(
     mode: LockMode,
     options: AcquireOptions | undefined,
   ): Promise<AsyncDisposable> {
-    const hold = await this.#acquire(mode, options);
-    if (hold === undefined) {
-      throw new LockTimeoutError(this.name, options?.timeout ?? 0);
-    }
-    return {
-      [Symbol.asyncDispose]: async () => {
-        if (this.#writer === hold) {
-          this.#writer = undefined;
-        } else {
-          const index = this.#readers.indexOf(hold);
-          if (index === -1) return;
-          this.#readers.splice(index, 1);
-        }
-        await releaseHold(this.key, hold);
-      },
-    };
+    const release = await this.#holds.scoped(mode, options);
+    return { [Symbol.asyncDispose]: async () => await release() };
   }
 }
 
-/**
- * Options of the PostgreSQL decorators: the lock's and the acquire options.
- *
- * @example Usage
- * ```ts
- * import type { PostgresLockedOptions } from "@locks/process-lock/postgres";
- *
- * const options: PostgresLockedOptions = { url: "postgres://db/app", timeout: 5_000 };
- * ```
- */
 export type PostgresLockedOptions = PostgresLockOptions & AcquireOptions;
 
 function makePostgresDecorator(
