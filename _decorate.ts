@@ -1,27 +1,41 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The decorator code shared by every lock kind, file or PostgreSQL: a
-// wrapper that holds a lock around each call, usable as a plain wrapper and
-// as a TC39 method decorator.
+// The decorator code of every lock kind and backend: a wrapper that holds a
+// lock around each call, usable as a plain wrapper and as a TC39 method
+// decorator (re-exported by decorators.ts and postgres.ts).
 
-import type { LockedDecorator } from "./decorators.ts";
-import type { AcquireOptions } from "./lock.ts";
+import type { Holds } from "./_holds.ts";
+import type { AcquireOptions } from "./_lock_types.ts";
+import type { LockMode } from "./_options.ts";
 
-/** What a decorator holds around each call. */
-export type DecoratorKind = "exclusive" | "read" | "write";
-
-/** An exclusive lock: `InterProcessLock` or `PostgresLock`. */
-interface ExclusiveLock {
-  acquire(options: AcquireOptions): Promise<boolean>;
-  release(): unknown;
-}
-
-/** A readers-writer lock: the file one or the PostgreSQL one. */
-interface ReaderWriterLock {
-  acquireReadLock(options: AcquireOptions): Promise<boolean>;
-  acquireWriteLock(options: AcquireOptions): Promise<boolean>;
-  releaseReadLock(): unknown;
-  releaseWriteLock(): unknown;
-}
+/**
+ * What the decorators return: a function that wraps `fn` so that every
+ * call holds the lock while it runs. Called with a method decorator's
+ * context as second argument, it serves as a TC39 method decorator.
+ *
+ * @typeParam This The type of `this` in `fn`.
+ * @typeParam Args The parameters of `fn`.
+ * @typeParam R The result of `fn`, awaited.
+ *
+ * @example One decorator for several functions
+ * ```ts
+ * import { interprocessLocked, type LockedDecorator } from "@locks/process-lock";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * const locked: LockedDecorator = interprocessLocked(path);
+ * const a = locked(async () => "a");
+ * const b = locked(async (x: number) => x + 1);
+ * assert((await a()) === "a" && (await b(1)) === 2);
+ * await Deno.remove(path);
+ * ```
+ */
+export type LockedDecorator = <This, Args extends unknown[], R>(
+  fn: (this: This, ...args: Args) => R,
+  context?: ClassMethodDecoratorContext<
+    This,
+    (this: This, ...args: Args) => R
+  >,
+) => (this: This, ...args: Args) => Promise<Awaited<R>>;
 
 /** The acquire options among a decorator's options. */
 export function acquireOptionsOf(
@@ -37,46 +51,28 @@ export function acquireOptionsOf(
 }
 
 /**
- * Makes a decorator: each call makes a lock object of its own, takes the
- * lock of `kind` with `acquireOptions`, runs, and releases it.
- *
- * @param notAcquired The error for a call that could not have the lock.
+ * Makes a decorator: each call takes a lock of `mode` on the holds of a
+ * lock object of its own (`holdsOf()`), runs, and releases it; a call that
+ * cannot have the lock in time rejects with `LockTimeoutError`.
  */
-export function lockedDecorator(
-  kind: DecoratorKind,
-  exclusive: () => ExclusiveLock,
-  readerWriter: () => ReaderWriterLock,
+export function lockedDecorator<H, R extends void | Promise<void>>(
+  mode: LockMode,
+  holdsOf: () => Holds<H, R>,
   acquireOptions: AcquireOptions,
-  notAcquired: () => Error,
 ): LockedDecorator {
-  const take = async (): Promise<(() => unknown) | undefined> => {
-    if (kind === "exclusive") {
-      const lock = exclusive();
-      return (await lock.acquire(acquireOptions))
-        ? () => lock.release()
-        : undefined;
-    }
-    const rw = readerWriter();
-    if (kind === "read") {
-      return (await rw.acquireReadLock(acquireOptions))
-        ? () => rw.releaseReadLock()
-        : undefined;
-    }
-    return (await rw.acquireWriteLock(acquireOptions))
-      ? () => rw.releaseWriteLock()
-      : undefined;
-  };
-  return <This, Args extends unknown[], R>(
-    fn: (this: This, ...args: Args) => R,
+  return <This, Args extends unknown[], Result>(
+    fn: (this: This, ...args: Args) => Result,
   ) => {
     if (typeof fn !== "function") {
       throw new TypeError(
         `A locked decorator wraps a function, got ${typeof fn}`,
       );
     }
-    return async function (this: This, ...args: Args): Promise<Awaited<R>> {
-      const release = await take();
-      if (release === undefined) throw notAcquired();
+    return async function (
+      this: This,
+      ...args: Args
+    ): Promise<Awaited<Result>> {
+      const release = await holdsOf().scoped(mode, acquireOptions);
       try {
         return await fn.apply(this, args);
       } finally {

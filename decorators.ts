@@ -22,26 +22,25 @@
  * @module
  */
 
-import {
-  type AcquireOptions,
-  InterProcessLock,
-  type LockOptions,
-  LockTimeoutError,
-} from "./lock.ts";
-import { InterProcessReaderWriterLock } from "./rwlock.ts";
+import type { AcquireOptions, LockOptions } from "./_lock_types.ts";
 import {
   acquireOptionsOf,
-  type DecoratorKind,
+  type LockedDecorator,
   lockedDecorator,
 } from "./_decorate.ts";
+import { fileBackend } from "./_file_backend.ts";
+import { Holds } from "./_holds.ts";
 import {
   ACQUIRE_KEYS,
   checkObject,
   LOCK_KEYS,
+  type LockMode,
   resolveAcquireOptions,
   resolveLockOptions,
   toLockPath,
 } from "./_options.ts";
+
+export type { LockedDecorator };
 
 /**
  * Options of the decorators: the lock's options and the acquire options.
@@ -65,57 +64,25 @@ import {
  */
 export type LockedOptions = LockOptions & AcquireOptions;
 
-/**
- * What the decorators return: a function that wraps `fn` so that every
- * call holds the lock while it runs. Called with a method decorator's
- * context as second argument, it serves as a TC39 method decorator.
- *
- * @typeParam This The type of `this` in `fn`.
- * @typeParam Args The parameters of `fn`.
- * @typeParam R The result of `fn`, awaited.
- *
- * @example One decorator for several functions
- * ```ts
- * import { interprocessLocked, type LockedDecorator } from "@locks/process-lock";
- * import assert from "node:assert/strict";
- *
- * const path = await Deno.makeTempFile();
- * const locked: LockedDecorator = interprocessLocked(path);
- * const a = locked(async () => "a");
- * const b = locked(async (x: number) => x + 1);
- * assert((await a()) === "a" && (await b(1)) === 2);
- * await Deno.remove(path);
- * ```
- */
-export type LockedDecorator = <This, Args extends unknown[], R>(
-  fn: (this: This, ...args: Args) => R,
-  context?: ClassMethodDecoratorContext<
-    This,
-    (this: This, ...args: Args) => R
-  >,
-) => (this: This, ...args: Args) => Promise<Awaited<R>>;
-
 function makeDecorator(
   path: string | URL,
   options: LockedOptions | undefined,
-  kind: DecoratorKind,
+  mode: LockMode,
 ): LockedDecorator {
   const lockPath = toLockPath(path);
   // Check every option now, so that a mistake shows where it is made.
   checkObject(options, "Decorator options", [...LOCK_KEYS, ...ACQUIRE_KEYS]);
-  const lockOptions: LockOptions = {
+  const lockOptions = resolveLockOptions({
     sleep: options?.sleep,
     logger: options?.logger,
-  };
+  });
   const acquireOptions = acquireOptionsOf(options);
-  resolveLockOptions(lockOptions);
   resolveAcquireOptions(acquireOptions);
+  // Each call holds the lock as an object of its own would.
   return lockedDecorator(
-    kind,
-    () => new InterProcessLock(lockPath, lockOptions),
-    () => new InterProcessReaderWriterLock(lockPath, lockOptions),
+    mode,
+    () => new Holds(fileBackend(lockPath, lockOptions), lockPath),
     acquireOptions,
-    () => new LockTimeoutError(lockPath, acquireOptions.timeout ?? 0),
   );
 }
 
@@ -197,7 +164,7 @@ export function interprocessReadLocked(
   path: string | URL,
   options?: LockedOptions,
 ): LockedDecorator {
-  return makeDecorator(path, options, "read");
+  return makeDecorator(path, options, "shared");
 }
 
 /**
@@ -230,5 +197,5 @@ export function interprocessWriteLocked(
   path: string | URL,
   options?: LockedOptions,
 ): LockedDecorator {
-  return makeDecorator(path, options, "write");
+  return makeDecorator(path, options, "exclusive");
 }

@@ -68,7 +68,7 @@
 import { createHash } from "node:crypto";
 import {
   acquireOptionsOf,
-  type DecoratorKind,
+  type LockedDecorator,
   lockedDecorator,
 } from "./_decorate.ts";
 import {
@@ -79,7 +79,6 @@ import {
   type LockMode,
   resolveAcquireOptions,
 } from "./_options.ts";
-import type { LockedDecorator } from "./decorators.ts";
 import {
   acquireHold,
   type Hold,
@@ -90,7 +89,7 @@ import {
 } from "./_pg_session.ts";
 import { sessionSettings } from "./_pg_sql.ts";
 import { type Backend, Holds } from "./_holds.ts";
-import { type AcquireOptions, LockTimeoutError } from "./lock.ts";
+import { type AcquireOptions, LockTimeoutError } from "./_lock_types.ts";
 
 /**
  * Options of a PostgreSQL lock.
@@ -567,36 +566,45 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
   }
 }
 
+/**
+ * Options of the PostgreSQL decorators: the lock's and the acquire options.
+ *
+ * @example Usage
+ * ```ts
+ * import type { PostgresLockedOptions } from "@locks/process-lock/postgres";
+ *
+ * const options: PostgresLockedOptions = { url: "postgres://db/app", timeout: 5_000 };
+ * ```
+ */
 export type PostgresLockedOptions = PostgresLockOptions & AcquireOptions;
 
 function makePostgresDecorator(
   name: string,
   options: PostgresLockedOptions | undefined,
-  kind: DecoratorKind,
+  mode: LockMode,
 ): LockedDecorator {
   checkName(name);
+  // Check every option now, so that a mistake shows where it is made.
   checkObject(options, "PostgreSQL decorator options", [
     ...POSTGRES_KEYS,
     ...ACQUIRE_KEYS,
   ]);
-  const lockOptions: PostgresLockOptions = {
+  const sessionOptions = resolveOptions({
     url: options?.url,
     sql: options?.sql,
     logger: options?.logger,
     keepaliveIdle: options?.keepaliveIdle,
     keepaliveInterval: options?.keepaliveInterval,
     keepaliveCount: options?.keepaliveCount,
-  };
+  });
   const acquireOptions = acquireOptionsOf(options);
-  // Check every option now, so that a mistake shows where it is made.
-  resolveOptions(lockOptions);
   resolveAcquireOptions(acquireOptions);
+  const key = postgresLockKey(name);
+  // Each call holds the lock as an object of its own would.
   return lockedDecorator(
-    kind,
-    () => new PostgresLock(name, lockOptions),
-    () => new PostgresReaderWriterLock(name, lockOptions),
+    mode,
+    () => new Holds(postgresBackend(name, key, sessionOptions), name),
     acquireOptions,
-    () => new LockTimeoutError(name, acquireOptions.timeout ?? 0),
   );
 }
 
@@ -653,7 +661,7 @@ export function postgresReadLocked(
   name: string,
   options?: PostgresLockedOptions,
 ): LockedDecorator {
-  return makePostgresDecorator(name, options, "read");
+  return makePostgresDecorator(name, options, "shared");
 }
 
 /**
@@ -678,7 +686,7 @@ export function postgresWriteLocked(
   name: string,
   options?: PostgresLockedOptions,
 ): LockedDecorator {
-  return makePostgresDecorator(name, options, "write");
+  return makePostgresDecorator(name, options, "exclusive");
 }
 
 export { LockTimeoutError };
