@@ -275,10 +275,9 @@ class FileAcquisition {
 
   /** Books the lock taken through `file`, and hands it to the caller. */
   #won(file: Deno.FsFile, size: number, atStart: boolean): void {
-    const mark = this.#mark;
+    this.#mark?.stop();
+    won(this.#state, file, this.#request.mode, size, atStart, this.#mark?.mark);
     this.#mark = undefined;
-    mark?.stop();
-    won(this.#state, file, this.#request.mode, size, atStart, mark?.mark);
     this.held = file;
   }
 

@@ -1,10 +1,17 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The lock files as the backend of the file lock objects.
+// The lock files as the backend of the file lock objects, and the holds of
+// a new file lock object.
 
 import { acquireFile } from "./_acquire.ts";
 import type { Backend } from "./_holds.ts";
 import { isHeldFileValid, releaseFile } from "./_hold.ts";
-import { absoluteLockPath, type ResolvedLockOptions } from "./_options.ts";
+import { Holds } from "./_holds.ts";
+import {
+  absoluteLockPath,
+  type ResolvedLockOptions,
+  resolveLockOptions,
+  toLockPath,
+} from "./_options.ts";
 
 /** Locks on the file at `path`, with a lock object's options. */
 export function fileBackend(
@@ -25,4 +32,17 @@ export function fileBackend(
     release: (file) => releaseFile(absolutePath, file, lockOptions.logger),
     isValid: (file) => isHeldFileValid(file, path),
   };
+}
+
+/**
+ * The lock file's path (a `file:` URL becomes its path) and the holds of a
+ * new lock object on it, after checking the path and the lock options.
+ */
+export function fileHolds(
+  path: string | URL,
+  options: unknown,
+): [string, Holds<Deno.FsFile, void>] {
+  const lockPath = toLockPath(path);
+  const backend = fileBackend(lockPath, resolveLockOptions(options));
+  return [lockPath, new Holds(backend, lockPath)];
 }

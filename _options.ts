@@ -128,6 +128,30 @@ function checkMs(value: unknown, name: string): number | undefined {
 }
 
 /**
+ * Checks an optional number option that must be finite and above 0.
+ *
+ * @returns The value, or `fallback` when it is undefined.
+ */
+export function checkPositive(
+  value: unknown,
+  name: string,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Option "${name}" must be a number, got ${describe(value)}`,
+    );
+  }
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(
+      `Option "${name}" must be a finite number > 0, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
  * Checks acquire options and fills in fasteners' defaults.
  *
  * @throws {TypeError} On an option of the wrong type, or an unknown one.

@@ -9,6 +9,7 @@
 // deno-lint-ignore no-import-prefix
 import postgres from "npm:postgres@3.4.9";
 import type { LockMode, ResolvedAcquireOptions } from "./_options.ts";
+import { databaseUrl } from "./_pg_options.ts";
 import { lockStatement, RESET_SETTINGS, unlockStatement } from "./_pg_sql.ts";
 
 /**
@@ -87,19 +88,6 @@ const ABORTED = Symbol("aborted");
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" ? code : undefined;
-}
-
-/** `DATABASE_URL`, when set and readable without a prompt. */
-function databaseUrl(): string | undefined {
-  try {
-    const state = Deno.permissions.querySync({
-      name: "env",
-      variable: "DATABASE_URL",
-    }).state;
-    return state === "granted" ? Deno.env.get("DATABASE_URL") : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A session for one hold, before it holds anything. */
@@ -231,26 +219,19 @@ export async function acquireHold(
     ? objectSignal
     : AbortSignal.any([options.signal, objectSignal]);
   signal.throwIfAborted();
-  const deadline = timeout === undefined
-    ? undefined
-    : performance.now() + timeout;
+  const deadline = performance.now() + (timeout ?? Infinity);
   const opened = await openSession(name, sessionOptions);
   // The time left once connected; none left: one try.
-  const left = deadline === undefined
-    ? undefined
-    : Math.floor(deadline - performance.now());
-  const once = !blocking || left !== undefined && left < 1;
+  const left = Math.floor(deadline - performance.now());
+  const once = !blocking || left < 1;
   const sql = lockStatement(
     sessionOptions.settings,
     mode,
     key,
-    once ? undefined : left ?? 0,
+    once ? undefined : Number.isFinite(left) ? left : 0,
   );
-  sessionOptions.logger?.debug(
-    `${
-      once ? "Trying" : "Waiting for"
-    } the ${mode} PostgreSQL lock "${name}" (key ${key})`,
-  );
+  const verb = once ? "Trying" : "Waiting for";
+  sessionOptions.logger?.debug(`${verb} the ${mode} lock "${name}" (${key})`);
   if (signal.aborted) {
     // Aborted while connecting.
     await opened.close().catch(() => {});

@@ -23,11 +23,8 @@
  */
 
 import type { AcquireOptions, LockOptions } from "./_lock_types.ts";
-import {
-  acquireOptionsOf,
-  type LockedDecorator,
-  lockedDecorator,
-} from "./_decorate.ts";
+import { acquireOptionsOf, lockedDecorator } from "./_decorate.ts";
+import type { LockedDecorator } from "./_decorate.ts";
 import { fileBackend } from "./_file_backend.ts";
 import { Holds } from "./_holds.ts";
 import {

@@ -23,14 +23,13 @@
  * @module
  */
 
-import { fileBackend } from "./_file_backend.ts";
-import { Holds } from "./_holds.ts";
+import { fileHolds } from "./_file_backend.ts";
+import type { Holds } from "./_holds.ts";
 import {
   type AcquireOptions,
   type LockOptions,
   LockTimeoutError,
 } from "./_lock_types.ts";
-import { resolveLockOptions, toLockPath } from "./_options.ts";
 
 export { LockTimeoutError };
 export type { AcquireOptions, LockOptions };
@@ -100,9 +99,7 @@ export class InterProcessLock implements Disposable {
    * path is empty, or it contains a NUL byte.
    */
   constructor(path: string | URL, options?: LockOptions) {
-    this.path = toLockPath(path);
-    const backend = fileBackend(this.path, resolveLockOptions(options));
-    this.#holds = new Holds(backend, this.path);
+    [this.path, this.#holds] = fileHolds(path, options);
   }
 
   /**

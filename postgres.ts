@@ -66,16 +66,11 @@
  */
 
 import { createHash } from "node:crypto";
-import {
-  acquireOptionsOf,
-  type LockedDecorator,
-  lockedDecorator,
-} from "./_decorate.ts";
+import { acquireOptionsOf, lockedDecorator } from "./_decorate.ts";
+import type { LockedDecorator } from "./_decorate.ts";
 import {
   ACQUIRE_KEYS,
-  checkLogger,
   checkObject,
-  describe,
   type LockMode,
   resolveAcquireOptions,
 } from "./_options.ts";
@@ -87,68 +82,14 @@ import {
   releaseHold,
   type SessionOptions,
 } from "./_pg_session.ts";
-import { sessionSettings } from "./_pg_sql.ts";
+import {
+  checkName,
+  POSTGRES_KEYS,
+  type PostgresLockOptions,
+  resolveOptions,
+} from "./_pg_options.ts";
 import { type Backend, Holds } from "./_holds.ts";
 import { type AcquireOptions, LockTimeoutError } from "./_lock_types.ts";
-
-/**
- * Options of a PostgreSQL lock.
- *
- * @example Usage
- * ```ts
- * import type { PostgresLockOptions } from "@locks/process-lock/postgres";
- *
- * const options: PostgresLockOptions = {
- *   url: "postgres://app@db.internal/app",
- *   keepaliveIdle: 5_000,
- *   keepaliveInterval: 2_000,
- *   keepaliveCount: 3,
- * };
- * ```
- */
-export interface PostgresLockOptions {
-  /**
-   * The server. Each acquisition opens a session of its own (a connection,
-   * a few ms on a local network) and closes it at the release.
-   *
-   * @default {`DATABASE_URL`, else the client's `PG*` defaults}
-   */
-  url?: string | URL;
-  /**
-   * Your own `postgres` client instead of `url`: each acquisition reserves
-   * one of its connections and gives it back at the release. Its pool must
-   * not close connections under a hold (no `max_lifetime` or
-   * `idle_timeout` shorter than your holds), and must have a free
-   * connection for every concurrent acquisition. A lost session is noticed
-   * at once only with `url` (the lock then owns the connection); with your
-   * client, when the lock next uses the session.
-   */
-  sql?: PostgresClient;
-  /** Hears each step at debug level. `console` works. */
-  logger?: { debug(...data: unknown[]): void };
-  /**
-   * How long a session's connection may be silent before the server starts
-   * probing the client, in milliseconds (`tcp_keepalives_idle`, rounded up
-   * to whole seconds).
-   *
-   * @default {10000}
-   */
-  keepaliveIdle?: number;
-  /**
-   * The time between two unanswered probes, in milliseconds
-   * (`tcp_keepalives_interval`).
-   *
-   * @default {5000}
-   */
-  keepaliveInterval?: number;
-  /**
-   * How many unanswered probes end the session and free its locks
-   * (`tcp_keepalives_count`).
-   *
-   * @default {3}
-   */
-  keepaliveCount?: number;
-}
 
 /**
  * The advisory-lock key of a lock name: the first 8 bytes of the SHA-256 of
@@ -172,86 +113,20 @@ export function postgresLockKey(name: string): bigint {
   return createHash("sha256").update(name, "utf8").digest().readBigInt64BE(0);
 }
 
-function checkName(name: unknown): asserts name is string {
-  if (typeof name !== "string") {
-    throw new TypeError(
-      `Lock name must be a string, got ${describe(name)}`,
-    );
-  }
-  if (name.length === 0) throw new TypeError("Lock name must not be empty");
-}
-
-function positive(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Option "${name}" must be a number, got ${describe(value)}`,
-    );
-  }
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(
-      `Option "${name}" must be a finite number > 0, got ${value}`,
-    );
-  }
-  return value;
-}
-
-/** The keys of `PostgresLockOptions`. */
-const POSTGRES_KEYS: readonly string[] = [
-  "url",
-  "sql",
-  "logger",
-  "keepaliveIdle",
-  "keepaliveInterval",
-  "keepaliveCount",
-];
-
-function resolveOptions(options: unknown): SessionOptions {
-  const o = checkObject(options, "PostgreSQL lock options", POSTGRES_KEYS);
-  if (
-    o.url !== undefined && typeof o.url !== "string" && !(o.url instanceof URL)
-  ) {
-    throw new TypeError(
-      `Option "url" must be a string or a URL, got ${describe(o.url)}`,
-    );
-  }
-  if (o.url !== undefined && o.sql !== undefined) {
-    throw new TypeError('Give either the option "url" or "sql", not both');
-  }
-  const sql = o.sql as { reserve?: unknown } | undefined;
-  if (
-    sql !== undefined &&
-    (sql === null || typeof sql !== "function" && typeof sql !== "object" ||
-      typeof sql.reserve !== "function")
-  ) {
-    throw new TypeError(
-      `Option "sql" must be a postgres client (with reserve()), got ${
-        describe(sql)
-      }`,
-    );
-  }
-  const logger = checkLogger(o.logger);
-  const idle = Math.ceil(
-    positive(o.keepaliveIdle, "keepaliveIdle", 10_000) / 1000,
-  );
-  const interval = Math.ceil(
-    positive(o.keepaliveInterval, "keepaliveInterval", 5_000) / 1000,
-  );
-  const count = positive(o.keepaliveCount, "keepaliveCount", 3);
-  if (!Number.isInteger(count)) {
-    throw new RangeError(
-      `Option "keepaliveCount" must be a whole number, got ${count}`,
-    );
-  }
-  return {
-    url: o.url as string | URL | undefined,
-    sql: o.sql as PostgresClient | undefined,
-    logger,
-    settings: sessionSettings({ idle, interval, count }),
-  };
-}
-
 const NOT_HELD = AbortSignal.abort(new Error("The lock is not held"));
+
+/**
+ * The key and the holds of a new lock object on `name`, after checking the
+ * name and the options.
+ */
+function postgresHolds(
+  name: string,
+  options: unknown,
+): [bigint, Holds<Hold, Promise<void>>] {
+  const key = postgresLockKey(name);
+  const backend = postgresBackend(name, key, resolveOptions(options));
+  return [key, new Holds(backend, name)];
+}
 
 /** PostgreSQL's advisory locks on `key` as the backend of lock objects. */
 function postgresBackend(
@@ -310,11 +185,8 @@ export class PostgresLock implements AsyncDisposable {
    * @throws {RangeError} If a keepalive option is out of range.
    */
   constructor(name: string, options?: PostgresLockOptions) {
-    checkName(name);
     this.name = name;
-    this.key = postgresLockKey(name);
-    const backend = postgresBackend(name, this.key, resolveOptions(options));
-    this.#holds = new Holds(backend, name);
+    [this.key, this.#holds] = postgresHolds(name, options);
   }
 
   /**
@@ -429,11 +301,8 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    * @throws {RangeError} If a keepalive option is out of range.
    */
   constructor(name: string, options?: PostgresLockOptions) {
-    checkName(name);
     this.name = name;
-    this.key = postgresLockKey(name);
-    const backend = postgresBackend(name, this.key, resolveOptions(options));
-    this.#holds = new Holds(backend, name);
+    [this.key, this.#holds] = postgresHolds(name, options);
   }
 
   /**
@@ -690,5 +559,5 @@ export function postgresWriteLocked(
 }
 
 export { LockTimeoutError };
-export type { PostgresClient, PostgresSession };
+export type { PostgresClient, PostgresLockOptions, PostgresSession };
 export type { AcquireOptions, LockedDecorator };

@@ -22,10 +22,10 @@
  * @module
  */
 
-import { fileBackend } from "./_file_backend.ts";
-import { Holds } from "./_holds.ts";
+import { fileHolds } from "./_file_backend.ts";
+import type { Holds } from "./_holds.ts";
 import type { AcquireOptions, LockOptions } from "./_lock_types.ts";
-import { type LockMode, resolveLockOptions, toLockPath } from "./_options.ts";
+import type { LockMode } from "./_options.ts";
 
 /**
  * An inter-process readers-writer lock on a file: fasteners'
@@ -79,9 +79,7 @@ export class InterProcessReaderWriterLock implements Disposable {
    * path is empty, or it contains a NUL byte.
    */
   constructor(path: string | URL, options?: LockOptions) {
-    this.path = toLockPath(path);
-    const backend = fileBackend(this.path, resolveLockOptions(options));
-    this.#holds = new Holds(backend, this.path);
+    [this.path, this.#holds] = fileHolds(path, options);
   }
 
   /**
