@@ -14,7 +14,7 @@ import {
   tryLockPath,
   waitInKernel,
 } from "./_file.ts";
-import { isHeldFileValid, won } from "./_hold.ts";
+import { isHeldFileValid, won } from "./_file_hold.ts";
 import { WaitingMark } from "./_mark.ts";
 import { type PathState, stateOf, Waiter } from "./_waiters.ts";
 import { CallWatch } from "./_watch.ts";

@@ -4,7 +4,7 @@
 
 import { acquireFile } from "./_acquire.ts";
 import type { Backend } from "./_holds.ts";
-import { isHeldFileValid, releaseFile } from "./_hold.ts";
+import { isHeldFileValid, releaseFile } from "./_file_hold.ts";
 import { Holds } from "./_holds.ts";
 import {
   absoluteLockPath,

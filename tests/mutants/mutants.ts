@@ -30,7 +30,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "step-aside",
     why: "a process on a streak never steps aside for a marked waiter",
-    file: "_hold.ts",
+    file: "_file_hold.ts",
     find: "Date.now() - mark.at < MARK_TTL_MS",
     replace: "Date.now() - mark.at < 0",
     tests: ["tests/fairness_test.ts", "tests/regressions_test.ts"],
