@@ -123,7 +123,7 @@ class FileAcquisition {
     try {
       result = tryLockPath(
         path,
-        mode === "exclusive",
+        mode,
         this.#file,
         recheck,
         lockOptions.anyFile,
@@ -220,7 +220,7 @@ class FileAcquisition {
     this.#debug(`Waiting in the kernel for the ${mode} lock`);
     const held = this.#file!;
     this.#file = undefined; // From here on the kernel wait closes it.
-    await waitInKernel(held, mode === "exclusive", this.signal);
+    await waitInKernel(held, mode, this.signal);
     // One stat (the open file's own fstat was taken before the wait): the
     // fewer calls after a wake-up, the sooner the lock is used.
     const info = statIfStill(this.#fileInfo!, path);

@@ -5,6 +5,7 @@
 
 import { dirname } from "node:path";
 import { explain } from "./_explain.ts";
+import type { LockMode } from "./_options.ts";
 import { initBlock } from "./_record.ts";
 
 const OPEN_EXISTING: Deno.OpenOptions = { read: true, write: true };
@@ -126,9 +127,10 @@ function isDangling(path: string): boolean {
  *
  * @returns True when the lock is now held through `file`.
  */
-export function tryLockFile(file: Deno.FsFile, exclusive: boolean): boolean {
+export function tryLockFile(file: Deno.FsFile, mode: LockMode): boolean {
   try {
-    return file.tryLockSync(exclusive);
+    // Always say which: Deno's default is shared.
+    return file.tryLockSync(mode === "exclusive");
   } catch (error) {
     // LockFileEx can report a conflict as ERROR_LOCK_VIOLATION, which Deno
     // surfaces as PermissionDenied.
@@ -195,7 +197,7 @@ export function statIfStill(
  */
 export function tryLockPath(
   path: string,
-  exclusive: boolean,
+  mode: LockMode,
   file: Deno.FsFile | undefined,
   recheck = true,
   anyFile = false,
@@ -211,7 +213,7 @@ export function tryLockPath(
     let locked: boolean;
     let info: Deno.FileInfo | undefined;
     try {
-      locked = tryLockFile(current, exclusive);
+      locked = tryLockFile(current, mode);
       // A file opened just now and found busy is the one at the path; a
       // kept one is checked only when asked to.
       if (!locked && (fresh || !recheck)) {
@@ -264,10 +266,10 @@ export function closeLockFile(file: Deno.FsFile): void {
  */
 export async function waitInKernel(
   file: Deno.FsFile,
-  exclusive: boolean,
+  mode: LockMode,
   signal: AbortSignal,
 ): Promise<void> {
-  const locking = file.lock(exclusive);
+  const locking = file.lock(mode === "exclusive");
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<"aborted">((resolve) => {
     onAbort = () => resolve("aborted");

@@ -134,7 +134,7 @@ export function readLockOwner(path: string | URL): LockOwner | null {
     if (record === undefined) return null;
     // A shared try succeeds unless someone holds the lock exclusively: then
     // the record is stale.
-    if (tryLockFile(file, false)) return null;
+    if (tryLockFile(file, "shared")) return null;
     // Left by a holder that died, while another tool holds the lock now.
     const here = hostname();
     const local = record.hostname === here ||
