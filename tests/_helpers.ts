@@ -3,6 +3,16 @@
 
 export const FIXTURES = new URL("./fixtures/", import.meta.url);
 
+/** The permissions of `deno task test`, for a child that runs as it does. */
+export const TEST_PERMISSIONS: readonly string[] = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-run",
+  "--allow-net",
+  "--allow-env",
+  "--allow-sys=hostname,uid",
+];
+
 /** A fresh temporary directory, removed by the returned dispose. */
 export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
   const path = await Deno.makeTempDir({ prefix: "process-lock-test-" });

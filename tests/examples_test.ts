@@ -1,7 +1,7 @@
 // Every example runs, so that none can rot.
 import assert from "node:assert/strict";
 import { readLockOwner } from "../mod.ts";
-import { Child, run, sleep, tempDir } from "./_helpers.ts";
+import { Child, run, sleep, tempDir, TEST_PERMISSIONS } from "./_helpers.ts";
 import { pgServer, postgresRequired } from "./_pg_server.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
@@ -120,12 +120,7 @@ function demo(args: string[], databaseUrl?: string) {
   return run(Deno.execPath(), [
     "run",
     "--quiet",
-    "--allow-read",
-    "--allow-write",
-    "--allow-run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-sys=hostname,uid",
+    ...TEST_PERMISSIONS,
     new URL("../demo.ts", import.meta.url).pathname,
     ...args,
   ], databaseUrl === undefined ? undefined : { DATABASE_URL: databaseUrl });

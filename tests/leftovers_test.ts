@@ -1,7 +1,7 @@
 // A test run leaves nothing in the temp directory and prints no usage texts
 // or debug lines: the doc examples and the suite's helpers clean up.
 import assert from "node:assert/strict";
-import { tempDir } from "./_helpers.ts";
+import { tempDir, TEST_PERMISSIONS } from "./_helpers.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DOCUMENTED = [
@@ -32,12 +32,7 @@ Deno.test({
       args: [
         "test",
         "--doc",
-        "--allow-read",
-        "--allow-write",
-        "--allow-run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-sys=hostname,uid",
+        ...TEST_PERMISSIONS,
         ...DOCUMENTED,
       ],
       cwd: ROOT,

@@ -12,6 +12,27 @@ const HAS_FLOCK = await run("flock", ["--version"]).then(
   () => false,
 );
 
+/**
+ * A waiter on `path` with a timeout and a 10 s backoff: only an event can
+ * wake it much sooner.
+ */
+function slowWaiter(path: string) {
+  const lock = new InterProcessLock(path);
+  const waiting = lock.acquire({
+    timeout: 30_000,
+    delay: 10_000,
+    maxDelay: 10_000,
+  });
+  return { lock, waiting };
+}
+
+/** A new file at `path`, locked exclusively through the returned handle. */
+function lockedNewFile(path: string): Deno.FsFile {
+  const file = Deno.openSync(path, { read: true, write: true, create: true });
+  assert.equal(file.tryLockSync(true), true);
+  return file;
+}
+
 /** Writes a fresh waiting mark of process `pid` into a library lock file. */
 function markWaiting(path: string, pid: number): void {
   using file = Deno.openSync(path, { read: true, write: true });
@@ -318,12 +339,7 @@ Deno.test({
     const path = `${dir.path}/renamed.lock`;
     await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
     await holder.waitFor("acquired");
-    const lock = new InterProcessLock(path);
-    const waiting = lock.acquire({
-      timeout: 30_000,
-      delay: 10_000,
-      maxDelay: 10_000,
-    });
+    const { lock, waiting } = slowWaiter(path);
     await sleep(500);
     // The held file leaves the path; a new, free file takes its place.
     Deno.renameSync(path, `${path}.old`);
@@ -363,12 +379,7 @@ Deno.test({
     }
     assert.match(Deno.readTextFileSync(path), /\d+ \d+/, "the waiter waits");
     // A new file, already locked by this process, is renamed over the path.
-    const fresh = Deno.openSync(`${path}.new`, {
-      read: true,
-      write: true,
-      create: true,
-    });
-    assert.equal(fresh.tryLockSync(true), true);
+    const fresh = lockedNewFile(`${path}.new`);
     Deno.renameSync(`${path}.new`, path);
     // The old holder's release wakes the waiter, whose try on the old file
     // succeeds: that lock protects nothing, so it must go on waiting.
@@ -435,20 +446,10 @@ Deno.test({
     // The old file stays locked by the child for the whole test.
     await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
     await holder.waitFor("acquired");
-    const lock = new InterProcessLock(path);
-    const waiting = lock.acquire({
-      timeout: 30_000,
-      delay: 10_000,
-      maxDelay: 10_000,
-    });
+    const { lock, waiting } = slowWaiter(path);
     await sleep(500);
     // A new file, locked by this process, is renamed over the path.
-    const fresh = Deno.openSync(`${path}.new`, {
-      read: true,
-      write: true,
-      create: true,
-    });
-    assert.equal(fresh.tryLockSync(true), true);
+    const fresh = lockedNewFile(`${path}.new`);
     Deno.renameSync(`${path}.new`, path);
     await sleep(500);
     const releasedAt = performance.now();

@@ -5,18 +5,11 @@
 //
 //   deno task mutants [id ...]
 import { dirname, join } from "node:path";
+import { TEST_PERMISSIONS } from "../_helpers.ts";
 import { type Mutant, MUTANTS } from "./mutants.ts";
 
 /** How long one mutant's test run may take before it counts as caught. */
 const LIMIT_MS = 240_000;
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-net",
-  "--allow-env",
-  "--allow-sys=hostname,uid",
-];
 
 const root = new URL("../../", import.meta.url).pathname;
 const wanted = new Set(Deno.args);
@@ -58,7 +51,7 @@ async function check(
         "test",
         "--no-check",
         "--fail-fast",
-        ...PERMISSIONS,
+        ...TEST_PERMISSIONS,
         ...mutant.tests,
       ],
       cwd: tree,
