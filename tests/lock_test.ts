@@ -165,6 +165,27 @@ Deno.test("by default the pauses start at 10 ms, grow by 10 ms and stop growing 
   );
 });
 
+Deno.test("when the time is up, one last try takes a lock freed during the last pause", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  using holder = rawHolder(path);
+  let pauses = 0;
+  const lock = new InterProcessLock(path, {
+    // Each pause ends 50 ms late, so this one ends past the deadline.
+    sleep: (ms) => {
+      pauses++;
+      return sleep(ms + 50);
+    },
+  });
+  const waiting = lock.acquire({ timeout: 300, delay: 5_000 });
+  await sleep(100);
+  // Freed without closing the file: no event wakes the waiter early.
+  holder.unlockSync();
+  assert.equal(await waiting, true);
+  assert.equal(pauses, 1);
+  lock.release();
+});
+
 Deno.test("maxDelay below delay means delay; delay 0 never busy-spins", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/a.lock`;

@@ -73,7 +73,7 @@ export const MUTANTS: Mutant[] = [
     file: "_acquire.ts",
     find: "const acquired = this.#isHead() && this.attempt();",
     replace: "const acquired = false;",
-    tests: ["tests/file_test.ts"],
+    tests: ["tests/lock_test.ts", "tests/file_test.ts"],
   },
   {
     id: "mark-unchecked",
