@@ -3,9 +3,8 @@
 // a new file lock object.
 
 import { acquireFile } from "./_acquire.ts";
-import type { Backend } from "./_holds.ts";
 import { isHeldFileValid, releaseFile } from "./_file_hold.ts";
-import { Holds } from "./_holds.ts";
+import { type Backend, Holds } from "./_holds.ts";
 import {
   absoluteLockPath,
   type ResolvedLockOptions,

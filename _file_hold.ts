@@ -17,7 +17,7 @@ import { type PathState, stateOf } from "./_waiters.ts";
 /** How long (ms) a process keeps a lock by taking it back before it looks for waiters. */
 const STREAK_MS = 5;
 /** How long (ms) a process that steps aside leaves the lock to others. */
-export const STEP_ASIDE_MS = 2;
+const STEP_ASIDE_MS = 2;
 /** How long (ms) a waiting mark counts after it was written. */
 const MARK_TTL_MS = 5_000;
 

@@ -27,7 +27,7 @@ const settling = new Map<string, Promise<void>>();
  * permission, no inotify instances left, a file system without events) it
  * logs why and returns undefined: the caller's polling still works.
  */
-export async function watchLockFile(
+async function watchLockFile(
   path: string,
   listener: (kind: Deno.FsEvent["kind"]) => void,
   logger: Logger,
