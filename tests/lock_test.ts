@@ -169,21 +169,35 @@ Deno.test("when the time is up, one last try takes a lock freed during the last 
   await using dir = await tempDir();
   const path = `${dir.path}/a.lock`;
   using holder = rawHolder(path);
-  let pauses = 0;
-  const lock = new InterProcessLock(path, {
-    // Each pause ends 50 ms late, so this one ends past the deadline.
-    sleep: (ms) => {
-      pauses++;
-      return sleep(ms + 50);
-    },
-  });
-  const waiting = lock.acquire({ timeout: 300, delay: 5_000 });
-  await sleep(100);
-  // Freed without closing the file: no event wakes the waiter early.
-  holder.unlockSync();
-  assert.equal(await waiting, true);
-  assert.equal(pauses, 1);
-  lock.release();
+  // No events: only the pause ends the wait.
+  const original = Deno.watchFs;
+  Deno.watchFs = () => {
+    throw new Error("No watching in this test");
+  };
+  try {
+    let pauses = 0;
+    const lock = new InterProcessLock(path, {
+      // Each pause ends 50 ms late, so this one ends past the deadline.
+      sleep: (ms, options) => {
+        pauses++;
+        return new Promise((resolve) => {
+          const id = setTimeout(resolve, ms + 50);
+          options?.signal?.addEventListener("abort", () => {
+            clearTimeout(id);
+            resolve();
+          });
+        });
+      },
+    });
+    const waiting = lock.acquire({ timeout: 300, delay: 5_000 });
+    await sleep(100);
+    holder.unlockSync();
+    assert.equal(await waiting, true);
+    assert.equal(pauses, 1);
+    lock.release();
+  } finally {
+    Deno.watchFs = original;
+  }
 });
 
 Deno.test("maxDelay below delay means delay; delay 0 never busy-spins", async () => {
