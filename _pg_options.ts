@@ -9,7 +9,6 @@ import {
   describe,
 } from "./_options.ts";
 import type { PostgresClient, SessionOptions } from "./_pg_session.ts";
-import { sessionSettings } from "./_pg_sql.ts";
 
 /**
  * Options of a PostgreSQL lock.
@@ -28,8 +27,10 @@ import { sessionSettings } from "./_pg_sql.ts";
  */
 export interface PostgresLockOptions {
   /**
-   * The server. Each acquisition opens a session of its own (a connection,
-   * a few ms on a local network) and closes it at the release.
+   * The server (`postgres://` or `postgresql://`; only its first host is
+   * used). Each concurrent hold has a session of its own: the lock opens a
+   * connection, and keeps it for a second after a clean release for the
+   * next acquisition on the same URL.
    *
    * @default {`DATABASE_URL`, else the client's `PG*` defaults}
    */
@@ -46,6 +47,24 @@ export interface PostgresLockOptions {
   sql?: PostgresClient;
   /** Hears each step at debug level. `console` works. */
   logger?: { debug(...data: unknown[]): void };
+  /**
+   * The lease of a hold, in milliseconds: the server ends a holder's
+   * session once it has been silent that long (`idle_session_timeout`,
+   * PostgreSQL 14+), and a heartbeat every third of it keeps it alive. The
+   * holder learns of a loss (`isValid()` false, `signal` aborted) a tenth of
+   * the lease before the server can free the lock. At least 500.
+   *
+   * @default {keepaliveIdle + keepaliveInterval x keepaliveCount (25000)}
+   */
+  lease?: number;
+  /**
+   * How long opening a connection may take when the call has no timeout, in
+   * milliseconds. A call with a timeout connects within it, or within 1 s
+   * when the timeout is shorter.
+   *
+   * @default {10000}
+   */
+  connectTimeout?: number;
   /**
    * How long a session's connection may be silent before the server starts
    * probing the client, in milliseconds (`tcp_keepalives_idle`, rounded up
@@ -85,6 +104,8 @@ export const POSTGRES_KEYS: readonly string[] = [
   "url",
   "sql",
   "logger",
+  "lease",
+  "connectTimeout",
   "keepaliveIdle",
   "keepaliveInterval",
   "keepaliveCount",
@@ -98,13 +119,6 @@ export const POSTGRES_KEYS: readonly string[] = [
  */
 export function resolveOptions(options: unknown): SessionOptions {
   const o = checkObject(options, "PostgreSQL lock options", POSTGRES_KEYS);
-  if (
-    o.url !== undefined && typeof o.url !== "string" && !(o.url instanceof URL)
-  ) {
-    throw new TypeError(
-      `Option "url" must be a string or a URL, got ${describe(o.url)}`,
-    );
-  }
   if (o.url !== undefined && o.sql !== undefined) {
     throw new TypeError('Give either the option "url" or "sql", not both');
   }
@@ -133,12 +147,49 @@ export function resolveOptions(options: unknown): SessionOptions {
       `Option "keepaliveCount" must be a whole number, got ${count}`,
     );
   }
+  const lease = checkPositive(
+    o.lease,
+    "lease",
+    (idle + interval * count) * 1000,
+  );
+  if (lease < MIN_LEASE) {
+    throw new RangeError(
+      `Option "lease" must be at least ${MIN_LEASE} ms, got ${lease}`,
+    );
+  }
   return {
-    url: o.url as string | URL | undefined,
+    url: checkUrl(o.url),
     sql: o.sql as PostgresClient | undefined,
     logger,
-    settings: sessionSettings({ idle, interval, count }),
+    keepalive: { idle, interval, count },
+    lease,
+    connectTimeout: checkPositive(o.connectTimeout, "connectTimeout", 10_000),
   };
+}
+
+/** The shortest lease, in milliseconds. */
+export const MIN_LEASE = 500;
+
+/**
+ * Checks a server URL: a `postgres://` or `postgresql://` URL.
+ *
+ * @throws {TypeError} On anything else.
+ */
+export function checkUrl(url: unknown): string | undefined {
+  if (url === undefined) return undefined;
+  if (typeof url !== "string" && !(url instanceof URL)) {
+    throw new TypeError(
+      `Option "url" must be a string or a URL, got ${describe(url)}`,
+    );
+  }
+  if (!/^postgres(ql)?:\/\//i.test(String(url))) {
+    throw new TypeError(
+      `Option "url" must be a postgres:// or postgresql:// URL, got "${
+        String(url).replace(/:[^:@/]*@/, ":***@")
+      }"`,
+    );
+  }
+  return String(url);
 }
 
 /** `DATABASE_URL`, when set and readable without a prompt. */

@@ -1,16 +1,26 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The PostgreSQL session of one hold: opened by the lock (with `url`) or
-// reserved from the user's client (`sql`), told when it is lost; the lock
-// statement raced against an abort; the unlock; and the close.
+// One hold of a PostgreSQL lock: its connection opened within the call's
+// bounds, the lock statement raced against an abort, the lease that keeps
+// the hold, and the release within a bound.
 
-// Pinned here, so that the module loads from a clone, a plain file import or
-// an installed command without this package's deno.json (which pins the same
-// version for the tests; a test checks that the two agree).
-// deno-lint-ignore no-import-prefix
-import postgres from "npm:postgres@3.4.9";
 import type { LockMode, ResolvedAcquireOptions } from "./_options.ts";
+import {
+  bounded,
+  type Connection,
+  openConnection,
+  reserveConnection,
+} from "./_pg_connect.ts";
+import { codeOf, postgresError } from "./_pg_errors.ts";
+import { Lease } from "./_pg_lease.ts";
 import { databaseUrl } from "./_pg_options.ts";
-import { lockStatement, RESET_SETTINGS, unlockStatement } from "./_pg_sql.ts";
+import {
+  type Keepalive,
+  lockStatement,
+  resetStatement,
+  type SessionSettings,
+  setStatement,
+  unlockStatement,
+} from "./_pg_sql.ts";
 
 /**
  * One server session, as a `postgres` client's reserved connection gives
@@ -62,111 +72,84 @@ export interface PostgresClient {
 
 /** What a lock's options give each of its sessions. */
 export interface SessionOptions {
-  url: string | URL | undefined;
+  url: string | undefined;
   sql: PostgresClient | undefined;
   logger: { debug(...data: unknown[]): void } | undefined;
-  /** The SET statements each session runs first. */
-  settings: string;
+  keepalive: Keepalive;
+  /** The lease, in milliseconds. */
+  lease: number;
+  /** The bound on connecting for a call without a timeout, in ms. */
+  connectTimeout: number;
 }
 
-/** One hold: its session, and what ends it. */
+/** One hold: its connection, its lease, and what it holds. */
 export interface Hold {
-  session: PostgresSession;
+  connection: Connection;
+  lease: Lease;
+  settings: SessionSettings;
   mode: LockMode;
   token: bigint | undefined;
-  /** Aborted when the session ends under the hold. */
-  lost: AbortController;
-  /** Closes a session the lock opened; gives back a reserved one. */
-  close(): Promise<void>;
 }
 
-const QUERY_CANCELED = "57014";
+/** A call may always take this long to connect, in milliseconds. */
+export const CONNECT_FLOOR_MS = 1_000;
+/** A release lets go within min(lease, RELEASE_MS) milliseconds. */
+const RELEASE_MS = 5_000;
 const LOCK_NOT_AVAILABLE = "55P03";
 const ABORTED = Symbol("aborted");
 
-/** The error code of a PostgreSQL error, if it is one. */
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-/** A session for one hold, before it holds anything. */
-type Opened = Omit<Hold, "mode" | "token">;
-
-/**
- * Opens a session of its own (with `url`, or `DATABASE_URL`, or the
- * client's `PG*` defaults), whose end under a hold aborts `lost`; or
- * reserves one of the user's client.
- */
-async function openSession(
-  name: string,
-  options: SessionOptions,
-): Promise<Opened> {
-  const lost = new AbortController();
-  if (options.sql !== undefined) {
-    const session = await options.sql.reserve();
-    const close = async () => {
-      try {
-        await session.unsafe(RESET_SETTINGS);
-      } finally {
-        session.release();
-      }
-    };
-    return { session, lost, close };
-  }
-  let closing = false;
-  const clientOptions = {
-    max: 1,
-    // (fetch_types stays on: without it, reserve() on a new connection
-    // never resolves in postgres 3.4.9.)
-    // Never close the session under a hold.
-    idle_timeout: null,
-    max_lifetime: null,
-    prepare: false,
-    onnotice: () => {},
-    onclose: () => {
-      if (closing) return;
-      const message = `The session holding the lock "${name}" ended`;
-      options.logger?.debug(message);
-      lost.abort(new Error(message));
-    },
-    connection: { application_name: "@locks/process-lock" },
-  } as unknown as postgres.Options<Record<string, never>>;
-  const url = options.url ?? databaseUrl();
-  const owned = url === undefined
-    ? postgres(clientOptions)
-    : postgres(String(url), clientOptions);
-  let session: PostgresSession;
-  try {
-    session = await owned.reserve() as unknown as PostgresSession;
-  } catch (error) {
-    closing = true;
-    await owned.end({ timeout: 0 });
-    throw error;
-  }
-  const close = async () => {
-    closing = true;
-    session.release();
-    await owned.end({ timeout: 0 });
-  };
-  return { session, lost, close };
+/** What one acquire call is about. */
+interface Call {
+  name: string;
+  key: bigint;
+  mode: LockMode;
+  options: SessionOptions;
+  signal: AbortSignal;
+  /** When the call gives up (`performance.now()`), Infinity for never. */
+  deadline: number;
+  blocking: boolean;
 }
 
 /**
- * Runs `sql` on the session; an abort of `signal` settles at once.
+ * A connection for a call: within its deadline or the floor, else within
+ * `connectTimeout`.
  *
- * @returns The last result's `held`, or ABORTED. On an abort, a grant that
- * won the race is let go in the background: unlocked on a reserved
- * connection, and the session closed.
+ * @throws A {@linkcode PostgresConnectionError} naming the server; the
+ * signal's reason when aborted.
+ */
+async function connectFor(call: Call): Promise<Connection> {
+  const { options, signal } = call;
+  const wait = call.blocking ? call.deadline - performance.now() : 0;
+  const ms = Math.min(
+    options.connectTimeout,
+    Math.max(wait, CONNECT_FLOOR_MS),
+  );
+  try {
+    return options.sql === undefined
+      ? await openConnection(options.url ?? databaseUrl(), ms, signal)
+      : await reserveConnection(options.sql, ms, signal);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    const server = (error as { server?: string }).server ?? "";
+    throw postgresError("Cannot connect for", call.name, server, error);
+  }
+}
+
+/**
+ * Runs `sql` on the connection; an abort of `signal` settles at once.
+ *
+ * @returns The last result's `held`, or ABORTED. On an abort, the query is
+ * abandoned, a grant that won the race is unlocked on a user's connection,
+ * and the connection is let go (after `reset`) in the background.
  */
 async function lockRacingAbort(
-  opened: Opened,
+  connection: Connection,
   sql: string,
   unlock: string,
+  reset: string,
   signal: AbortSignal,
-  reserved: boolean,
 ): Promise<unknown> {
-  const query = opened.session.unsafe(sql);
+  const query = connection.session.unsafe(sql);
   const outcome = (async () => {
     // Several statements give one result each: the last one tells.
     const results = await query as ArrayLike<unknown>;
@@ -176,104 +159,184 @@ async function lockRacingAbort(
     >;
     return rows[0]?.held;
   })();
-  let onAbort = () => {};
-  const aborted = new Promise<typeof ABORTED>((resolve) => {
-    onAbort = () => {
-      query.cancel();
-      resolve(ABORTED);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  let held: unknown;
-  try {
-    held = await Promise.race([outcome, aborted]);
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
+  const held = await bounded(outcome, Infinity, signal, "the lock")
+    .catch((error) => {
+      if (!signal.aborted) throw error;
+      return ABORTED;
+    });
   if (held === ABORTED) {
+    connection.abandon(query);
     outcome.then(async (granted) => {
-      if (reserved && granted !== null && granted !== undefined) {
-        await opened.session.unsafe(unlock);
+      if (granted !== null && granted !== undefined) {
+        await connection.session.unsafe(unlock);
       }
-    }).catch(() => {}).finally(() => opened.close().catch(() => {}));
+    }).catch(() => {}).finally(() => connection.finish(false, reset));
   }
   return held;
 }
 
 /**
- * Takes an advisory lock on a session of its own.
+ * The statement of a call: one try when it may not wait or its time is up,
+ * else a wait in the server until its deadline.
+ */
+function statementFor(call: Call, settings: SessionSettings): string {
+  const left = Math.floor(call.deadline - performance.now());
+  const once = !call.blocking || left < 1;
+  call.options.logger?.debug(
+    `${
+      once ? "Trying" : "Waiting for"
+    } the ${call.mode} lock "${call.name}" (${call.key})`,
+  );
+  return lockStatement(
+    setStatement(settings),
+    call.mode,
+    call.key,
+    once ? undefined : Number.isFinite(left) ? left : 0,
+  );
+}
+
+/**
+ * Takes an advisory lock on a connection of its own.
  *
  * @returns The hold, or undefined when a try failed or the timeout passed.
- * @throws `signal.reason` when aborted; the client's errors.
+ * @throws `signal.reason` when aborted; a
+ * {@linkcode PostgresConnectionError} when the server cannot be reached or
+ * the session ends.
  */
 export async function acquireHold(
   name: string,
   key: bigint,
   mode: LockMode,
-  options: ResolvedAcquireOptions,
-  sessionOptions: SessionOptions,
+  acquireOptions: ResolvedAcquireOptions,
+  options: SessionOptions,
   objectSignal: AbortSignal,
 ): Promise<Hold | undefined> {
-  const { blocking, timeout } = options;
-  const signal = options.signal === undefined
+  const { blocking, timeout } = acquireOptions;
+  const signal = acquireOptions.signal === undefined
     ? objectSignal
-    : AbortSignal.any([options.signal, objectSignal]);
+    : AbortSignal.any([acquireOptions.signal, objectSignal]);
   signal.throwIfAborted();
   const deadline = performance.now() + (timeout ?? Infinity);
-  const opened = await openSession(name, sessionOptions);
-  // The time left once connected; none left: one try.
-  const left = Math.floor(deadline - performance.now());
-  const once = !blocking || left < 1;
-  const sql = lockStatement(
-    sessionOptions.settings,
-    mode,
-    key,
-    once ? undefined : Number.isFinite(left) ? left : 0,
-  );
-  const verb = once ? "Trying" : "Waiting for";
-  sessionOptions.logger?.debug(`${verb} the ${mode} lock "${name}" (${key})`);
-  if (signal.aborted) {
-    // Aborted while connecting.
-    await opened.close().catch(() => {});
-    throw signal.reason;
-  }
+  const call: Call = { name, key, mode, options, signal, deadline, blocking };
+  const connection = await connectFor(call);
+  const { keepalive, lease } = options;
+  const settings = { keepalive, lease, version: connection.version };
+  const sentAt = performance.now();
   let held: unknown;
   try {
     held = await lockRacingAbort(
-      opened,
-      sql,
+      connection,
+      statementFor(call, settings),
       unlockStatement(mode, key),
+      resetStatement(settings),
       signal,
-      sessionOptions.sql !== undefined,
     );
   } catch (error) {
-    await opened.close().catch(() => {});
-    const code = codeOf(error);
-    if (code !== LOCK_NOT_AVAILABLE && code !== QUERY_CANCELED) throw error;
-    sessionOptions.logger?.debug(
-      `Gave up on the PostgreSQL lock "${name}" after ${timeout} ms`,
-    );
-    return undefined;
+    return gaveUp(call, connection, settings, error);
   }
   if (held === ABORTED) throw signal.reason;
   if (held === null || held === undefined) {
-    await opened.close().catch(() => {});
+    await connection.finish(true, resetStatement(settings));
     return undefined;
   }
-  sessionOptions.logger?.debug(`Acquired the PostgreSQL lock "${name}"`);
-  const token = typeof held === "string" && held !== ""
-    ? BigInt(held)
-    : undefined;
-  return { ...opened, mode, token };
+  return await holdOf(call, connection, settings, held, sentAt);
 }
 
-/** Unlocks and ends a hold. */
-export async function releaseHold(key: bigint, hold: Hold): Promise<void> {
-  try {
-    if (!hold.lost.signal.aborted) {
-      await hold.session.unsafe(unlockStatement(hold.mode, key));
-    }
-  } finally {
-    await hold.close();
+/**
+ * After the lock statement failed: the timeout passed (undefined), or the
+ * session is gone (a {@linkcode PostgresConnectionError}).
+ */
+async function gaveUp(
+  call: Call,
+  connection: Connection,
+  settings: SessionSettings,
+  error: unknown,
+): Promise<undefined> {
+  if (codeOf(error) !== LOCK_NOT_AVAILABLE || !Number.isFinite(call.deadline)) {
+    connection.destroy();
+    throw postgresError(
+      "Lost the session while acquiring",
+      call.name,
+      connection.server,
+      error,
+    );
   }
+  await connection.finish(true, resetStatement(settings));
+  call.options.logger?.debug(
+    `Gave up on the PostgreSQL lock "${call.name}": its timeout passed`,
+  );
+  return undefined;
+}
+
+/** The hold of a granted lock, its lease started (and renewed if due). */
+async function holdOf(
+  call: Call,
+  connection: Connection,
+  settings: SessionSettings,
+  held: unknown,
+  sentAt: number,
+): Promise<Hold> {
+  const { name, options } = call;
+  const lease = new Lease(connection, options.lease, sentAt, (reason) => {
+    const message =
+      `Lost the PostgreSQL lock "${name}" on the server at ${connection.server}: ${reason}`;
+    options.logger?.debug(message);
+    return new Error(message);
+  });
+  if (connection.version !== 0 && connection.version < 14) {
+    options.logger?.debug(
+      `PostgreSQL ${connection.version} has no idle_session_timeout: only the keepalives bound a lost holder`,
+    );
+  }
+  const hold: Hold = {
+    connection,
+    lease,
+    settings,
+    mode: call.mode,
+    token: typeof held === "string" && held !== "" ? BigInt(held) : undefined,
+  };
+  if (!await lease.renewIfDue()) {
+    throw postgresError(
+      "Lost the session right after acquiring",
+      name,
+      connection.server,
+      lease.lost.signal.reason,
+    );
+  }
+  options.logger?.debug(`Acquired the PostgreSQL lock "${name}"`);
+  return hold;
+}
+
+/**
+ * Unlocks and ends a hold within min(lease, RELEASE_MS); when the server
+ * cannot be told in time, the connection is destroyed (the server frees the
+ * lock when the lease runs out).
+ */
+export async function releaseHold(
+  name: string,
+  key: bigint,
+  hold: Hold,
+  logger: SessionOptions["logger"],
+): Promise<void> {
+  const { connection, lease, settings } = hold;
+  lease.stop();
+  if (lease.lost.signal.aborted) return;
+  const ms = Math.min(settings.lease, RELEASE_MS);
+  try {
+    await bounded(
+      connection.session.unsafe(unlockStatement(hold.mode, key)),
+      ms,
+      undefined,
+      "the unlock",
+    );
+  } catch (error) {
+    logger?.debug(
+      `Could not unlock the PostgreSQL lock "${name}" on the server at ${connection.server} (${
+        (error as Error).message
+      }): closed the connection, so the server frees the lock when the lease runs out`,
+    );
+    connection.destroy();
+    return;
+  }
+  await connection.finish(true, resetStatement(settings));
 }

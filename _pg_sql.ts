@@ -11,21 +11,53 @@ export interface Keepalive {
   count: number;
 }
 
+/** What a lock's sessions are told. */
+export interface SessionSettings {
+  keepalive: Keepalive;
+  /** The lease, in milliseconds. */
+  lease: number;
+  /** The server's major version (0: unknown, taken as the newest). */
+  version: number;
+}
+
+/** The first version with `idle_session_timeout` and the connection check. */
+export const LEASE_VERSION = 14;
+
 /**
- * The settings of a lock's session: a waiter whose client died leaves the
- * server's queue within a second, and keepalives bound a vanished host.
+ * The settings of a lock's session, by name: the server's own timeouts off
+ * (a lock waits as long as its caller says), the lease as the idle limit
+ * (PostgreSQL 14+), a waiter whose client died leaving the server's queue
+ * within a second (14+), and keepalives that bound a vanished host.
  */
-export function sessionSettings(keepalive: Keepalive): string {
-  return "SET client_connection_check_interval = 1000; " +
-    `SET tcp_keepalives_idle = ${keepalive.idle}; ` +
-    `SET tcp_keepalives_interval = ${keepalive.interval}; ` +
-    `SET tcp_keepalives_count = ${keepalive.count}`;
+function settingsOf(settings: SessionSettings): [string, string | number][] {
+  const { keepalive, lease, version } = settings;
+  const modern = version === 0 || version >= LEASE_VERSION;
+  return [
+    ["statement_timeout", 0],
+    ["idle_in_transaction_session_timeout", 0],
+    ...(modern
+      ? [
+        ["idle_session_timeout", Math.ceil(lease)],
+        ["client_connection_check_interval", 1000],
+      ] as [string, number][]
+      : []),
+    ["tcp_keepalives_idle", keepalive.idle],
+    ["tcp_keepalives_interval", keepalive.interval],
+    ["tcp_keepalives_count", keepalive.count],
+  ];
+}
+
+/** The SET statements that start every lock statement of a session. */
+export function setStatement(settings: SessionSettings): string {
+  return settingsOf(settings).map(([name, value]) => `SET ${name} = ${value}`)
+    .join("; ");
 }
 
 /** Puts back what a lock set on a session reserved from a user's client. */
-export const RESET_SETTINGS = "RESET client_connection_check_interval; " +
-  "RESET tcp_keepalives_idle; RESET tcp_keepalives_interval; " +
-  "RESET tcp_keepalives_count; RESET lock_timeout";
+export function resetStatement(settings: SessionSettings): string {
+  return [...settingsOf(settings).map(([name]) => name), "lock_timeout"]
+    .map((name) => `RESET ${name}`).join("; ");
+}
 
 function suffix(mode: LockMode): string {
   return mode === "shared" ? "_shared" : "";

@@ -89,6 +89,8 @@ import {
   resolveOptions,
 } from "./_pg_options.ts";
 import { type Backend, Holds } from "./_holds.ts";
+import { closeIdle } from "./_pg_connect.ts";
+import { PostgresConnectionError } from "./_pg_errors.ts";
 import { type AcquireOptions, LockTimeoutError } from "./_lock_types.ts";
 
 /**
@@ -137,8 +139,8 @@ function postgresBackend(
   return {
     acquire: (mode, acquireOptions, objectSignal) =>
       acquireHold(name, key, mode, acquireOptions, options, objectSignal),
-    release: (hold) => releaseHold(key, hold),
-    isValid: (hold) => !hold.lost.signal.aborted,
+    release: (hold) => releaseHold(name, key, hold, options.logger),
+    isValid: (hold) => hold.lease.valid,
   };
 }
 
@@ -215,7 +217,7 @@ export class PostgresLock implements AsyncDisposable {
    * @returns The current hold's signal; an aborted one when not held.
    */
   get signal(): AbortSignal {
-    return this.#holds.writer?.lost.signal ?? NOT_HELD;
+    return this.#holds.writer?.lease.lost.signal ?? NOT_HELD;
   }
 
   /**
@@ -340,7 +342,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    */
   get signal(): AbortSignal {
     const { writer, readers } = this.#holds;
-    return (writer ?? readers.at(-1))?.lost.signal ?? NOT_HELD;
+    return (writer ?? readers.at(-1))?.lease.lost.signal ?? NOT_HELD;
   }
 
   /**
@@ -465,6 +467,8 @@ function makePostgresDecorator(
     keepaliveIdle: options?.keepaliveIdle,
     keepaliveInterval: options?.keepaliveInterval,
     keepaliveCount: options?.keepaliveCount,
+    lease: options?.lease,
+    connectTimeout: options?.connectTimeout,
   });
   const acquireOptions = acquireOptionsOf(options);
   resolveAcquireOptions(acquireOptions);
@@ -558,6 +562,24 @@ export function postgresWriteLocked(
   return makePostgresDecorator(name, options, "exclusive");
 }
 
-export { LockTimeoutError };
+/**
+ * Closes the connections that the locks keep for a second after a release
+ * for reuse. They never keep a script from exiting; a test that acquires
+ * locks with `url` calls this at its end, for the test sanitizers.
+ *
+ * @returns A promise that resolves once they are closed.
+ *
+ * @example In a test
+ * ```ts
+ * import { closeIdleSessions } from "@locks/process-lock/postgres";
+ *
+ * await closeIdleSessions();
+ * ```
+ */
+export function closeIdleSessions(): Promise<void> {
+  return closeIdle();
+}
+
+export { LockTimeoutError, PostgresConnectionError };
 export type { PostgresClient, PostgresLockOptions, PostgresSession };
 export type { AcquireOptions, LockedDecorator };

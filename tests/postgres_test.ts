@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import {
+  closeIdleSessions,
   LockTimeoutError,
   PostgresLock,
   postgresLocked,
@@ -43,6 +44,7 @@ function pgTest(name: string, fn: () => Promise<void>): void {
         throw new Error(`No PostgreSQL server: ${server.reason}`);
       }
       await fn();
+      await closeIdleSessions();
       // Let the client's own timers (closing sockets) run out.
       await sleep(150);
     },
