@@ -1,11 +1,7 @@
-// PostgreSQL advisory locks against a real server: DATABASE_URL, or a
-// throwaway cluster from the machine's PostgreSQL binaries. Without either
-// the tests are skipped with the reason, unless PROCESS_LOCK_REQUIRE_POSTGRES
-// is set (as CI does): then they fail.
+// PostgreSQL advisory locks against a real server (see _pg_helpers.ts).
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import {
-  closeIdleSessions,
   LockTimeoutError,
   PostgresLock,
   postgresLocked,
@@ -15,102 +11,17 @@ import {
   postgresWriteLocked,
 } from "../postgres.ts";
 import { fixture, run, sleep, tempDir } from "./_helpers.ts";
-import { pgServer, postgresRequired } from "./_pg_server.ts";
-
-const server = await pgServer();
-const required = postgresRequired();
-if (server.reason !== undefined) {
-  console.log(`PostgreSQL tests skipped: ${server.reason}`);
-}
-const ignore = server.reason !== undefined && !required;
-const url = server.url;
-const PERMS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-];
-
-function pgTest(name: string, fn: () => Promise<void>): void {
-  Deno.test({
-    name: `postgres: ${name}`,
-    ignore,
-    // The postgres client keeps timers of its own that outlive a closed
-    // connection by a moment; the resource sanitizer (sockets, files) stays.
-    sanitizeOps: false,
-    fn: async () => {
-      if (server.reason !== undefined) {
-        throw new Error(`No PostgreSQL server: ${server.reason}`);
-      }
-      await fn();
-      await closeIdleSessions();
-      // Let the client's own timers (closing sockets) run out.
-      await sleep(150);
-    },
-  });
-}
-
-let counter = 0;
-/** A lock name of its own for each test. */
-const unique = (what: string) => `${what}-${Deno.pid}-${++counter}`;
-
-/** Runs `query` on a short-lived connection of its own. */
-async function query<T extends Record<string, unknown>>(
-  text: string,
-): Promise<T[]> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    return [...await sql.unsafe(text)] as unknown as T[];
-  } finally {
-    await sql.end({ timeout: 0 });
-  }
-}
-
-/** The advisory locks on `name`'s key: granted and waiting. */
-async function locksOn(name: string) {
-  const key = postgresLockKey(name);
-  const rows = await query<{ granted: boolean }>(
-    `SELECT granted FROM pg_locks WHERE locktype = 'advisory' AND classid = ${
-      key >> 32n & 0xffffffffn
-    }::oid AND objid = ${key & 0xffffffffn}::oid AND objsubid = 1`,
-  );
-  return {
-    granted: rows.filter((r) => r.granted).length,
-    waiting: rows.filter((r) => !r.granted).length,
-  };
-}
-
-/** Sessions that this module opened, other than idle ones of the tests. */
-async function lockSessions(): Promise<number> {
-  const rows = await query<{ n: string }>(
-    "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = '@locks/process-lock'",
-  );
-  return Number(rows[0].n);
-}
-
-/** Whether `promise` settles within `ms`. */
-function settledWithin(
-  promise: Promise<unknown>,
-  ms: number,
-): Promise<boolean> {
-  return Promise.race([
-    promise.then(() => true, () => true),
-    sleep(ms).then(() => false),
-  ]);
-}
-
-async function eventually(
-  check: () => Promise<boolean>,
-  what: string,
-  ms = 10_000,
-): Promise<void> {
-  const end = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > end) throw new Error(`Never: ${what}`);
-    await sleep(50);
-  }
-}
+import {
+  eventually,
+  lockSessions,
+  locksOn,
+  PERMS,
+  pgTest,
+  query,
+  settledWithin,
+  unique,
+  url,
+} from "./_pg_helpers.ts";
 
 pgTest(
   "acquire, try, timeout and release; the lock shows in pg_locks under its documented key",

@@ -1,0 +1,262 @@
+// The PostgreSQL locks under failure: a stalled or cut middlebox, a peer
+// that is not PostgreSQL, an unreachable or refusing server, server-side
+// timeouts, a blocked event loop, and the errors that say what happened.
+import assert from "node:assert/strict";
+import { PostgresConnectionError, PostgresLock } from "../postgres.ts";
+import { sleep } from "./_helpers.ts";
+import {
+  eventually,
+  locksOn,
+  pgTest,
+  query,
+  unique,
+  url,
+} from "./_pg_helpers.ts";
+import { Proxy, SilentPeer } from "./_proxy.ts";
+
+const upstream = () => {
+  const u = new URL(url);
+  return { hostname: u.hostname, port: Number(u.port || 5432) };
+};
+
+pgTest(
+  "a stalled middlebox: the holder learns of the loss before another client acquires, within the lease",
+  async () => {
+    const name = unique("stall");
+    const lease = 2_000;
+    await using proxy = new Proxy(upstream());
+    await using a = new PostgresLock(name, { url: proxy.urlFor(url), lease });
+    await using b = new PostgresLock(name, { url });
+    assert.equal(await a.acquire(), true);
+    // Heartbeats keep a quiet holder for longer than the lease.
+    await sleep(lease * 1.5);
+    assert.equal(a.isValid(), true);
+    let lostAt = Infinity;
+    a.signal.addEventListener("abort", () => lostAt = performance.now());
+    const stalledAt = performance.now();
+    proxy.stall();
+    assert.equal(await b.acquire({ timeout: lease * 3 }), true);
+    const acquiredAt = performance.now();
+    await b.release();
+    assert.equal(a.isValid(), false);
+    assert.match(String(a.signal.reason), /Lost the PostgreSQL lock .* lease/);
+    assert.ok(lostAt < acquiredAt, `lost ${lostAt - acquiredAt} ms after`);
+    assert.ok(
+      acquiredAt - stalledAt < lease + 2_000,
+      `free after ${acquiredAt - stalledAt} ms`,
+    );
+    // The release of a lost hold settles at once.
+    await a.release();
+  },
+);
+
+pgTest(
+  "release() during a stall settles within its bound and the server frees the lock within the lease",
+  async () => {
+    const name = unique("release-stall");
+    const lease = 2_000;
+    await using proxy = new Proxy(upstream());
+    await using a = new PostgresLock(name, { url: proxy.urlFor(url), lease });
+    assert.equal(await a.acquire(), true);
+    proxy.stall();
+    const start = performance.now();
+    await a.release();
+    const took = performance.now() - start;
+    assert.ok(took < lease + 1_000, `release took ${took} ms`);
+    await eventually(
+      async () => (await locksOn(name)).granted === 0,
+      "the server frees the lock",
+      lease * 2,
+    );
+  },
+);
+
+pgTest("a cut connection aborts the holder's signal at once", async () => {
+  const name = unique("cut");
+  await using proxy = new Proxy(upstream());
+  await using a = new PostgresLock(name, { url: proxy.urlFor(url) });
+  assert.equal(await a.acquire(), true);
+  const start = performance.now();
+  proxy.cut();
+  await eventually(() => Promise.resolve(a.signal.aborted), "lost", 5_000);
+  assert.ok(performance.now() - start < 2_000);
+  assert.match(String(a.signal.reason), /connection to the server closed/);
+  assert.equal(a.isValid(), false);
+  await a.release();
+});
+
+pgTest(
+  "a peer that is not PostgreSQL: a timeout, timeout 0 and an abort settle in time, with an error naming the server",
+  async () => {
+    await using peer = new SilentPeer();
+    const lock = new PostgresLock(unique("silent"), {
+      url: `postgres://app:secret@127.0.0.1:${peer.port}/app`,
+    });
+    for (
+      const [options, low, high] of [[{ timeout: 1_000 }, 900, 1_500], [
+        { timeout: 0 },
+        900,
+        1_500,
+      ], [{ blocking: false }, 900, 1_500]] as const
+    ) {
+      const start = performance.now();
+      const error = await lock.acquire(options).catch((e) => e);
+      const took = performance.now() - start;
+      assert.ok(error instanceof PostgresConnectionError, String(error));
+      assert.ok(
+        took >= low && took < high,
+        `${JSON.stringify(options)}: ${took} ms`,
+      );
+      assert.equal(error.server, `127.0.0.1:${peer.port}`);
+      assert.equal(error.code, "TIMEOUT");
+      assert.match(
+        error.message,
+        /lock "silent-.*127\.0\.0\.1:\d+.*connectTimeout/,
+      );
+      assert.doesNotMatch(error.message, /secret/);
+    }
+    // Without a timeout: connectTimeout.
+    const short = new PostgresLock(unique("silent"), {
+      url: `postgres://app@127.0.0.1:${peer.port}/app`,
+      connectTimeout: 700,
+    });
+    let start = performance.now();
+    await assert.rejects(short.acquire(), PostgresConnectionError);
+    assert.ok(performance.now() - start < 1_500);
+    // An abort settles at once, with its reason.
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("stop")), 300);
+    start = performance.now();
+    await assert.rejects(lock.acquire({ signal: controller.signal }), /stop/);
+    const took = performance.now() - start;
+    assert.ok(took < 500, `the abort settled after ${took} ms`);
+  },
+);
+
+pgTest(
+  "errors name the lock and the server, give the reason, the code and advice, and keep the cause",
+  async () => {
+    const refused = new PostgresLock("jobs", {
+      url: "postgres://app:secret@127.0.0.1:1/app",
+    });
+    const error = await refused.acquire().catch((e) => e);
+    assert.ok(error instanceof PostgresConnectionError);
+    assert.match(
+      error.message,
+      /^Cannot connect for the PostgreSQL lock "jobs" on the server at 127\.0\.0\.1:1: .*ECONNREFUSED.*Start the server/,
+    );
+    assert.doesNotMatch(error.message, /secret/);
+    assert.ok(error.cause instanceof Error);
+    const u = new URL(url);
+    u.pathname = "/nosuchdb";
+    const noDb = new PostgresLock("jobs", { url: u.href });
+    const dbError = await noDb.acquire({ timeout: 0 }).catch((e) => e);
+    assert.ok(dbError instanceof PostgresConnectionError);
+    assert.equal(dbError.code, "3D000");
+    assert.match(dbError.message, /"nosuchdb" does not exist.*database name/);
+    assert.throws(
+      () => new PostgresLock("jobs", { url: "http://db/app" }),
+      /must be a postgres:\/\/ or postgresql:\/\/ URL/,
+    );
+  },
+);
+
+pgTest(
+  "the server's statement_timeout and idle_session_timeout change no outcome",
+  async () => {
+    const db = `timeouts_${Deno.pid}`;
+    await query(`CREATE DATABASE ${db}`);
+    try {
+      await query(
+        `ALTER DATABASE ${db} SET statement_timeout = '200ms'; ` +
+          `ALTER DATABASE ${db} SET idle_session_timeout = '500ms'`,
+      );
+      const u = new URL(url);
+      u.pathname = `/${db}`;
+      const name = unique("server-timeouts");
+      await using a = new PostgresLock(name, { url: u.href, lease: 3_000 });
+      await using b = new PostgresLock(name, { url: u.href });
+      assert.equal(await a.acquire(), true);
+      setTimeout(() => a.release(), 1_000);
+      // Neither waiter is cut off by statement_timeout.
+      assert.equal(await b.acquire(), true);
+      // A quiet holder outlives idle_session_timeout.
+      await sleep(1_500);
+      assert.equal(b.isValid(), true);
+      await b.release();
+      assert.equal(await a.acquire({ timeout: 5_000 }), true);
+      await a.release();
+    } finally {
+      await query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db}'`,
+      );
+      await query(`DROP DATABASE ${db}`);
+    }
+  },
+);
+
+pgTest(
+  "an event loop blocked past the lease: isValid() is false at once, before any timer runs",
+  async () => {
+    const name = unique("blocked");
+    await using a = new PostgresLock(name, { url, lease: 600 });
+    assert.equal(await a.acquire(), true);
+    const end = performance.now() + 800;
+    while (performance.now() < end) {
+      // Blocked: no timer, no heartbeat.
+    }
+    assert.equal(a.isValid(), false);
+    assert.equal(a.signal.aborted, true);
+    await a.release();
+  },
+);
+
+pgTest(
+  "a cancel the library did not ask for is an error, never false",
+  async () => {
+    const name = unique("cancel");
+    await using a = new PostgresLock(name, { url });
+    await using b = new PostgresLock(name, { url });
+    assert.equal(await a.acquire(), true);
+    const waiting = b.acquire().catch((e) => e);
+    await eventually(
+      async () => (await locksOn(name)).waiting === 1,
+      "b waits in the server",
+    );
+    await query(
+      "SELECT pg_cancel_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+    );
+    const error = await waiting;
+    assert.ok(error instanceof PostgresConnectionError, String(error));
+    assert.equal(error.code, "57014");
+    await a.release();
+  },
+);
+
+pgTest(
+  "a released session is reused by the next acquisition on the URL",
+  async () => {
+    const name = unique("reuse");
+    await using a = new PostgresLock(name, { url });
+    const pid = async () => {
+      const [row] = await query<{ pid: number }>(
+        `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ${
+          (await import("../postgres.ts")).postgresLockKey(name) & 0xffffffffn
+        }::oid`,
+      );
+      return row.pid;
+    };
+    assert.equal(await a.acquire(), true);
+    const first = await pid();
+    await a.release();
+    assert.equal(await a.acquire(), true);
+    assert.equal(await pid(), first);
+    // A lost session is never reused.
+    await query(`SELECT pg_terminate_backend(${first})`);
+    await eventually(() => Promise.resolve(!a.isValid()), "lost");
+    await a.release();
+    assert.equal(await a.acquire(), true);
+    assert.notEqual(await pid(), first);
+    await a.release();
+  },
+);
