@@ -15,15 +15,18 @@
  * `-w5`, `--timeout=5`, `--`): `-x`/`-e` exclusive (the default), `-s`
  * shared, `-n` no waiting, `-w SECONDS` a timeout, `-E N` the exit status
  * on conflict or timeout (default 1), `-c COMMAND` through the shell, and
- * `-o`, `-F` accepted. Beyond `flock(1)`: `--postgres URL` locks a name on
- * PostgreSQL, on every host; `--verbose` says how long it waited and who
+ * `-o`, `-F` accepted. Beyond `flock(1)`: `--postgres [URL]` locks a name on
+ * PostgreSQL, on every host (without a URL, `DATABASE_URL`); `--verbose` says how long it waited and who
  * held the lock; `-V` prints the version. `--help` lists them all. A
  * directory or a read-only file can be the lock.
  *
  * Exit status: the command's own; 128+N if it died of signal N (also when
  * SIGINT or SIGTERM ends the wait); the conflict code; 64 on a usage error;
- * 66 when the lock cannot be opened; 126 or 127 when the command cannot be
- * run. SIGINT and SIGTERM are passed on, and the lock is held until the
+ * 66 when the lock cannot be opened; 69 when PostgreSQL cannot be reached
+ * (one line on stderr); 75 when the PostgreSQL lock was lost while the
+ * command ran (its lease ran out or its session ended: the command is sent
+ * SIGTERM, then SIGKILL after 5 s, so that it does not run on unprotected);
+ * 126 or 127 when the command cannot be run. SIGINT and SIGTERM are passed on, and the lock is held until the
  * command has exited. Without `-w` a file lock is awaited in the kernel; a
  * signal ends that wait at once. While it waits longer than a second with
  * stderr on a terminal, one status line says for how long, and who holds
@@ -63,11 +66,17 @@ import config from "./deno.json" with { type: "json" };
 const EX_USAGE = 64;
 /** The exit status when the lock file cannot be opened (EX_NOINPUT). */
 const EX_NOINPUT = 66;
+/** The exit status when PostgreSQL cannot be reached (EX_UNAVAILABLE). */
+const EX_UNAVAILABLE = 69;
+/** The exit status when the lock was lost under the command (EX_TEMPFAIL). */
+const EX_LOST = 75;
+/** How long a command may take to stop after SIGTERM on a lost lock. */
+const LOST_GRACE_MS = 5_000;
 
 const USAGE = `Usage:
   process-lock [options] <lockfile|directory> <command> [args...]
   process-lock [options] <lockfile|directory> -c <shell command>
-  process-lock --postgres URL [options] <name> <command> [args...]
+  process-lock --postgres [URL] [options] <name> <command> [args...]
 
 Runs the command while holding a lock on <lockfile> (created if missing; an
 existing directory or read-only file works too), or with --postgres, the
@@ -85,8 +94,8 @@ Options:
                                 file here
   -F, --no-fork                 accepted: Deno cannot become the command, so
                                 this process stays and holds the lock
-      --postgres URL            lock on PostgreSQL (any host): <lockfile> is
-                                then a lock name
+      --postgres [URL]          lock on PostgreSQL (any host): <lockfile> is
+                                then a lock name; no URL: DATABASE_URL
       --verbose                 say how long it waited and who held the lock
   -V, --version                 print the version
   -h, --help                    print this help
@@ -94,7 +103,9 @@ Options:
 
 Exit status: the command's, 128+N if it died of signal N (or signal N ended
 the wait), the conflict code on conflict or timeout, 64 on a usage error,
-66 if the lock file cannot be opened, 126/127 if the command cannot be run.
+66 if the lock file cannot be opened, 69 if PostgreSQL cannot be reached,
+75 if the PostgreSQL lock was lost while the command ran (it is sent SIGTERM,
+then SIGKILL 5 s later), 126/127 if the command cannot be run.
 
 Unlike flock(1), the lock belongs to this process, not to the command: if
 this process is killed with SIGKILL, the lock is freed while the command may
@@ -191,15 +202,18 @@ function parse(args: string[]): Parsed {
     }
     if (!arg.startsWith("-") || arg === "-") break;
     for (const { setting, flag, attached } of optionsIn(arg)) {
-      apply(parsed, setting, flag, () => {
+      apply(parsed, setting, flag, (optional) => {
         if (attached !== undefined) return attached;
-        const next = args[++i];
+        const next = args[i + 1];
+        if (optional && (next === undefined || !optional(next))) return "";
         if (next === undefined) throw new UsageError(`${flag} needs a value`);
+        i++;
         return next;
       });
     }
   }
   if (parsed.help || parsed.version) return parsed;
+  if (parsed.postgres === "") parsed.postgres = databaseUrl();
   parsed.lockfile = args[i++] ?? "";
   if (parsed.lockfile === "") {
     throw new UsageError(
@@ -252,12 +266,15 @@ function unknownOption(flag: string): never {
   throw new UsageError(`unknown option ${flag}`);
 }
 
-/** Applies one option to `parsed`. */
+/**
+ * Applies one option to `parsed`; `value(optional)` gives its value, or ""
+ * when `optional` says the next argument is not one.
+ */
 function apply(
   parsed: Parsed,
   setting: Setting,
   flag: string,
-  value: () => string,
+  value: (optional?: (next: string) => boolean) => string,
 ): void {
   if (setting === "accepted") return;
   if (setting === "exclusive" || setting === "shared") {
@@ -271,8 +288,36 @@ function apply(
   } else if (setting.value === "command") {
     parsed.shell = value();
   } else {
-    parsed.postgres = value();
+    parsed.postgres = postgresUrlOf(value((next) => next.includes("://")));
   }
+}
+
+/** The URL of --postgres: "" for DATABASE_URL, else a postgres:// URL. */
+function postgresUrlOf(url: string): string {
+  if (url !== "" && !/^postgres(ql)?:\/\//i.test(url)) {
+    throw new UsageError(
+      `--postgres needs a postgres:// or postgresql:// URL, got "${
+        url.replace(/:[^:@/]*@/, ":***@")
+      }"`,
+    );
+  }
+  return url;
+}
+
+/** DATABASE_URL, for --postgres without a URL. */
+function databaseUrl(): string {
+  let url: string | undefined;
+  try {
+    url = Deno.env.get("DATABASE_URL");
+  } catch {
+    // No --allow-env.
+  }
+  if (!url) {
+    throw new UsageError(
+      "--postgres needs a URL, or DATABASE_URL in the environment",
+    );
+  }
+  return postgresUrlOf(url);
 }
 
 /** `text` as a number from `min` to `max` (a whole one if `whole`). */
@@ -395,7 +440,7 @@ export async function main(args: string[]): Promise<number> {
         } ms`,
       );
     }
-    return await run(parsed.command);
+    return await run(parsed.command, lock.lost());
   } finally {
     await lock.release();
   }
@@ -421,6 +466,8 @@ interface CliLock {
   dispose: (() => void) | undefined;
   /** Who holds the lock, as far as can be told ("" when unknown). */
   holder(): string;
+  /** Aborts when a held lock is lost (PostgreSQL only). */
+  lost(): AbortSignal | undefined;
 }
 
 /** Makes the lock of the chosen backend (file or PostgreSQL) and mode. */
@@ -444,6 +491,7 @@ async function openLock(parsed: Parsed): Promise<CliLock> {
           : lock.releaseReadLock(),
       dispose: undefined,
       holder: () => "",
+      lost: () => lock.signal,
     };
   }
   const lock = shared
@@ -462,6 +510,7 @@ async function openLock(parsed: Parsed): Promise<CliLock> {
       ? () => lock[Symbol.dispose]()
       : undefined,
     holder: () => holderText(lockfile),
+    lost: () => undefined,
   };
 }
 
@@ -496,7 +545,9 @@ async function waitForLock(
   } catch (error) {
     if (!stopWaiting.signal.aborted) {
       say((error as Error).message);
-      return EX_NOINPUT;
+      return (error as Error).name === "PostgresConnectionError"
+        ? EX_UNAVAILABLE
+        : EX_NOINPUT;
     }
     if (parsed.verbose) say(`${received} while waiting for the lock`);
     return 128 + SIGNAL_NUMBERS[received];
@@ -558,8 +609,46 @@ function statusLine(lockfile: string, lock: CliLock): () => void {
   };
 }
 
-/** Runs the command, passing signals on, and returns its exit status. */
-async function run(command: string[]): Promise<number> {
+/**
+ * Stops the child when `lost` aborts: SIGTERM, then SIGKILL after a grace
+ * period.
+ *
+ * @returns What stops watching.
+ */
+function stopOnLoss(
+  child: Deno.ChildProcess,
+  lost: AbortSignal | undefined,
+): () => void {
+  let killer: ReturnType<typeof setTimeout> | undefined;
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already ended.
+    }
+  };
+  const onLost = () => {
+    say(`${(lost?.reason as Error)?.message}; stopping the command`);
+    kill("SIGTERM");
+    killer = setTimeout(() => kill("SIGKILL"), LOST_GRACE_MS);
+  };
+  if (lost?.aborted) onLost();
+  else lost?.addEventListener("abort", onLost, { once: true });
+  return () => {
+    clearTimeout(killer);
+    lost?.removeEventListener("abort", onLost);
+  };
+}
+
+/**
+ * Runs the command, passing signals on and stopping it if `lost` aborts.
+ *
+ * @returns Its exit status, or EX_LOST when the lock was lost.
+ */
+async function run(
+  command: string[],
+  lost: AbortSignal | undefined,
+): Promise<number> {
   // Listen before the command starts, so that no signal finds this process
   // without a listener (which would end it and free the lock).
   let child: Deno.ChildProcess | undefined;
@@ -585,7 +674,9 @@ async function run(command: string[]): Promise<number> {
       return error instanceof Deno.errors.NotFound ? 127 : 126;
     }
     for (const signal of early) child.kill(signal);
-    const status = await child.status;
+    const stopWatching = stopOnLoss(child, lost);
+    const status = await child.status.finally(stopWatching);
+    if (lost?.aborted) return EX_LOST;
     if (status.signal === null) return status.code;
     return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
   } finally {

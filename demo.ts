@@ -72,7 +72,22 @@ async function postgresUrl(): Promise<string> {
     console.error(`No PostgreSQL server: ${server.reason}`);
     Deno.exit(69);
   }
+  await checkServer(server.url);
   return server.url;
+}
+
+/** Ends the demo with one line when the server cannot be used. */
+async function checkServer(url: string): Promise<void> {
+  const { PostgresLock, closeIdleSessions } = await import("./postgres.ts");
+  try {
+    await using lock = new PostgresLock("demo-counter", { url });
+    await lock.acquire({ timeout: 10_000 });
+  } catch (error) {
+    console.error(`demo: ${(error as Error).message}`);
+    Deno.exit(69);
+  } finally {
+    await closeIdleSessions();
+  }
 }
 
 /** Runs the workers; returns each one's report, or its exit code. */

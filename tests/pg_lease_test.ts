@@ -2,11 +2,16 @@
 // that is not PostgreSQL, an unreachable or refusing server, server-side
 // timeouts, a blocked event loop, and the errors that say what happened.
 import assert from "node:assert/strict";
-import { PostgresConnectionError, PostgresLock } from "../postgres.ts";
-import { sleep } from "./_helpers.ts";
+import {
+  PostgresConnectionError,
+  PostgresLock,
+  postgresLockKey,
+} from "../postgres.ts";
+import { run, sleep, tempDir } from "./_helpers.ts";
 import {
   eventually,
   locksOn,
+  PERMS,
   pgTest,
   query,
   unique,
@@ -241,7 +246,7 @@ pgTest(
     const pid = async () => {
       const [row] = await query<{ pid: number }>(
         `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ${
-          (await import("../postgres.ts")).postgresLockKey(name) & 0xffffffffn
+          postgresLockKey(name) & 0xffffffffn
         }::oid`,
       );
       return row.pid;
@@ -258,5 +263,101 @@ pgTest(
     assert.equal(await a.acquire(), true);
     assert.notEqual(await pid(), first);
     await a.release();
+  },
+);
+
+const cliPath = new URL("../cli.ts", import.meta.url).pathname;
+const runCli = (args: string[], env?: Record<string, string>) =>
+  run(Deno.execPath(), ["run", "--quiet", ...PERMS, cliPath, ...args], env);
+
+pgTest(
+  "cli --postgres: DATABASE_URL when no URL is given, usage errors 64, an unreachable server 69 in one line",
+  async () => {
+    const name = unique("cli-url");
+    const fromEnv = await runCli(["--postgres", "-n", name, "echo", "hi"], {
+      DATABASE_URL: url,
+    });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.equal(fromEnv.stdout, "hi\n");
+    const noUrl = await runCli(["--postgres", "-n", name, "true"], {
+      DATABASE_URL: "",
+    });
+    assert.equal(noUrl.code, 64);
+    assert.match(noUrl.stderr, /--postgres needs a URL, or DATABASE_URL/);
+    const http = await runCli(["--postgres", "http://db/app", name, "true"]);
+    assert.equal(http.code, 64);
+    assert.match(http.stderr, /postgres:\/\/ or postgresql:\/\/ URL/);
+    const refused = await runCli([
+      "--postgres=postgres://app:secret@127.0.0.1:1/app",
+      "-w",
+      "2",
+      name,
+      "true",
+    ]);
+    assert.equal(refused.code, 69);
+    assert.equal(refused.stderr.trim().split("\n").length, 1, refused.stderr);
+    assert.match(refused.stderr, /127\.0\.0\.1:1.*ECONNREFUSED/);
+    assert.doesNotMatch(refused.stderr, /secret/);
+  },
+);
+
+pgTest(
+  "cli --postgres: a lock lost while the command runs stops the command (SIGTERM) and exits 75",
+  async () => {
+    const name = unique("cli-lost");
+    await using dir = await tempDir();
+    const started = `${dir.path}/started`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        ...PERMS,
+        cliPath,
+        "--postgres",
+        url,
+        name,
+        "sh",
+        "-c",
+        `touch ${started}; trap 'echo got TERM; kill $!; exit 3' TERM; sleep 60 & wait`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await eventually(async () => {
+      try {
+        await Deno.stat(started);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "the command starts");
+    await query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = ${
+        postgresLockKey(name) & 0xffffffffn
+      }::oid`,
+    );
+    const start = performance.now();
+    const output = await child.output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 75, stderr);
+    assert.match(new TextDecoder().decode(output.stdout), /got TERM/);
+    assert.match(stderr, /Lost the PostgreSQL lock .*stopping the command/);
+    assert.ok(performance.now() - start < 5_000);
+  },
+);
+
+pgTest(
+  "the demo with a bad DATABASE_URL says so in one line and exits 69",
+  async () => {
+    const demo = new URL("../demo.ts", import.meta.url).pathname;
+    const out = await run(
+      Deno.execPath(),
+      ["run", "--quiet", ...PERMS, demo, "--postgres"],
+      { DATABASE_URL: "postgres://app@127.0.0.1:1/app" },
+    );
+    assert.equal(out.code, 69, out.stderr);
+    assert.equal(out.stderr.trim().split("\n").length, 1, out.stderr);
+    assert.match(out.stderr, /ECONNREFUSED/);
+    assert.doesNotMatch(out.stdout, /LOST/);
   },
 );
