@@ -34,12 +34,18 @@ export class Child implements AsyncDisposable {
 
   constructor(
     args: string[],
-    options: { permissions?: string[]; env?: Record<string, string> } = {},
+    options: {
+      permissions?: string[];
+      env?: Record<string, string>;
+      /** A command that runs Deno (`["unshare", "--net", "--"]`). */
+      via?: string[];
+    } = {},
   ) {
     const permissions = options.permissions ??
       ["--allow-read", "--allow-write", "--allow-sys=hostname"];
-    this.process = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", ...permissions, ...args],
+    const [command, ...via] = [...options.via ?? [], Deno.execPath()];
+    this.process = new Deno.Command(command, {
+      args: [...via, "run", "--quiet", ...permissions, ...args],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -140,7 +146,7 @@ async function* lines(
 export function fixture(
   name: string,
   args: string[],
-  options?: { permissions?: string[]; env?: Record<string, string> },
+  options?: ConstructorParameters<typeof Child>[1],
 ): Child {
   return new Child([new URL(name, FIXTURES).pathname, ...args], options);
 }

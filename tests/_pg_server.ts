@@ -108,9 +108,19 @@ function start(): PgServer {
     };
   }
   const port = freePort();
+  // Another address to listen on (a test's private network), trusted for
+  // the hosts of its subnet.
+  const extra = Deno.env.get("PROCESS_LOCK_PG_LISTEN");
+  if (extra) {
+    Deno.writeTextFileSync(
+      `${data}/pg_hba.conf`,
+      "host all all samenet trust\n",
+      { append: true },
+    );
+  }
   const options = [
     `-p ${port}`,
-    "-c listen_addresses=127.0.0.1",
+    `-c listen_addresses=127.0.0.1${extra ? `,${extra}` : ""}`,
     `-c unix_socket_directories=${dir}`,
     "-c fsync=off",
     "-c synchronous_commit=off",
