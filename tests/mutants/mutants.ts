@@ -128,7 +128,7 @@ export const MUTANTS: Mutant[] = [
     why:
       "a grant that wins the race with an abort stays held on a user's client",
     file: "_pg_session.ts",
-    find: "if (reserved && granted !== null && granted !== undefined) {",
+    find: "if (granted !== null && granted !== undefined) {",
     replace: "if (false) {",
     tests: ["tests/postgres_test.ts"],
   },
@@ -139,5 +139,39 @@ export const MUTANTS: Mutant[] = [
     find: 'else if (!stillAtPath()) wake("change");',
     replace: "else void stillAtPath;",
     tests: ["tests/regressions_test.ts"],
+  },
+  {
+    id: "no-heartbeat",
+    why: "a holder's lease is never renewed: a quiet holder loses its lock",
+    file: "_pg_lease.ts",
+    find: "void this.#beat();",
+    replace: "void 0;",
+    tests: ["tests/pg_lease_test.ts"],
+  },
+  {
+    id: "clock-ignored",
+    why:
+      "isValid() trusts the timers: a holder paused past its lease is told it still holds",
+    file: "_pg_lease.ts",
+    find: "if (performance.now() >= this.#validUntil) {",
+    replace: "if (false) {",
+    tests: ["tests/pg_lease_test.ts"],
+  },
+  {
+    id: "no-idle-timeout",
+    why:
+      "the server never ends a silent holder's session: a stalled middlebox keeps the lock forever",
+    file: "_pg_sql.ts",
+    find: '["idle_session_timeout", Math.ceil(lease)],',
+    replace: '["idle_session_timeout", 0],',
+    tests: ["tests/pg_lease_test.ts"],
+  },
+  {
+    id: "release-unbounded",
+    why: "release() waits for an unlock that cannot reach the server",
+    file: "_pg_session.ts",
+    find: "const ms = Math.min(settings.lease, RELEASE_MS);",
+    replace: "const ms = Infinity;",
+    tests: ["tests/pg_lease_test.ts"],
   },
 ];
