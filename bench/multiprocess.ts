@@ -24,7 +24,12 @@ import {
   InterProcessReaderWriterLock,
 } from "../mod.ts";
 import postgres from "postgres";
-import { PostgresLock, postgresLockKey } from "../postgres.ts";
+import {
+  closeIdleSessions,
+  PostgresLock,
+  postgresLockKey,
+} from "../postgres.ts";
+import { pgFailures } from "./pg_failures.ts";
 import { pgServer } from "../tests/_pg_server.ts";
 
 /** How a process waits: the library in its two modes, and the baselines. */
@@ -793,7 +798,7 @@ async function pgMain(quick: boolean) {
       `| PostgresLock with ${
         which === "sql"
           ? "a client of its own process (sql)"
-          : "a session per acquisition (url)"
+          : "its own sessions, reused for 1 s (url)"
       } | ${(n / ((performance.now() - t) / 1000)).toFixed(0)} |`,
     );
   }
@@ -821,6 +826,8 @@ async function pgMain(quick: boolean) {
   print();
   await Deno.remove(dir, { recursive: true });
   await pgClient?.end();
+  await closeIdleSessions();
+  await pgFailures(PG_URL, print, quick);
 }
 
 if (Deno.args[0] === "--worker") {

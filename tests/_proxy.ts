@@ -5,6 +5,8 @@
 /** A proxy in front of `upstream` (host:port) on a free local port. */
 export class Proxy implements AsyncDisposable {
   readonly port: number;
+  /** Bytes forwarded to the server and to the clients. */
+  readonly bytes = { up: 0, down: 0 };
   #listener: Deno.Listener;
   #conns: Deno.Conn[] = [];
   #stalled = false;
@@ -54,8 +56,8 @@ export class Proxy implements AsyncDisposable {
         const server = await Deno.connect(upstream);
         this.#conns.push(client, server);
         this.#pumps.push(
-          this.#pump(client, server),
-          this.#pump(server, client),
+          this.#pump(client, server, "up"),
+          this.#pump(server, client, "down"),
         );
       }
     } catch {
@@ -63,14 +65,22 @@ export class Proxy implements AsyncDisposable {
     }
   }
 
-  async #pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  async #pump(
+    from: Deno.Conn,
+    to: Deno.Conn,
+    direction: "up" | "down",
+  ): Promise<void> {
     const buffer = new Uint8Array(64 * 1024);
     try {
       while (true) {
         const n = await from.read(buffer);
         if (n === null) break;
         // A stalled proxy swallows what arrives and sends nothing.
-        if (!this.#stalled) await to.write(buffer.subarray(0, n));
+        if (this.#stalled) continue;
+        for (let sent = 0; sent < n;) {
+          sent += await to.write(buffer.subarray(sent, n));
+        }
+        this.bytes[direction] += n;
       }
     } catch {
       // Cut.
