@@ -11,18 +11,53 @@
  * and shared and exclusive modes map onto the reader-writer lock.
  *
  * - Every hold lives on a session of its own: with `url`, a connection that
- *   the lock opens for the acquisition and closes at the release; with
- *   `sql`, a connection reserved from your client's pool and given back.
+ *   the lock opens (on a socket it can destroy; only the URL's first host)
+ *   and, after a clean unlock, keeps for a second for the next acquisition
+ *   on the same URL (idle, it never keeps a script from exiting; a test
+ *   calls {@linkcode closeIdleSessions} at its end); with `sql`, a connection
+ *   reserved from your client's pool and given back.
  * - Waiting happens in the server (`pg_advisory_lock`); `timeout` becomes
- *   `lock_timeout`; `signal` rejects the call at once, cancels the query
- *   and then closes the session (or, on your client's connection, unlocks
- *   whatever a racing grant took), so an aborted call never leaves a lock
- *   held.
+ *   `lock_timeout`; `signal` rejects the call at once and ends the session
+ *   (on your client's connection: cancels the query, then unlocks whatever a
+ *   racing grant took), so an aborted call never leaves a lock held.
+ * - Everything is bounded. Connecting: by the call's timeout (at least 1 s,
+ *   so `timeout: 0` may take up to 1 s to connect), or `connectTimeout`
+ *   (10 s) without one, and by its signal. Past that the call throws
+ *   {@linkcode PostgresConnectionError}: an outage never reads as `false`
+ *   (contention), and neither does a cancel the lock did not ask for. The
+ *   release: min(lease, 5 s); if the unlock cannot reach the server in time,
+ *   the connection is destroyed, the server frees the lock within the lease,
+ *   and the logger says so.
+ * - The lease. Each session sets `statement_timeout = 0` and
+ *   `idle_in_transaction_session_timeout = 0` (a lock waits as long as its
+ *   caller says), and `idle_session_timeout = lease`: the server ends a
+ *   session silent for a lease, and frees its locks. While a lock is held, a
+ *   heartbeat (`SELECT 1`) runs every third of the lease. The hold is valid
+ *   until the send time of the last answered query plus the lease minus a
+ *   tenth: the server's idle timer starts after its answer, so it cannot
+ *   free the lock before that, and the holder always knows first.
+ *   `isValid()` reads the clock (a process that was paused or blocked past
+ *   the lease gets false at once), and `signal` aborts at that moment. The
+ *   cost: one round trip per third of a lease (about 80 bytes).
+ * - PostgreSQL 14+ for `idle_session_timeout` and
+ *   `client_connection_check_interval` (a waiter whose client died leaves the
+ *   server's queue within a second). On older servers the holder still
+ *   learns of a loss from the heartbeat, but only the TCP keepalives
+ *   (`tcp_keepalives_idle`, `_interval`, `_count`: 10 + 5 x 3 = 25 s) end a
+ *   lost holder's session, and not behind a middlebox that keeps TCP alive;
+ *   the logger says so at the grant.
+ * - What cannot be bounded: a waiter behind a stalled middlebox stays queued
+ *   in the server until it is granted (the lease then frees it) or its
+ *   socket closes; the caller is bounded by its own timeout or signal.
  * - While a lock is held exclusively, {@linkcode PostgresLock.prototype.token}
  *   is a fencing token: larger than the token of every earlier holder of the
  *   name, on every client. It is `pg_current_xact_id()` taken right after
  *   the grant: no schema needed, but each exclusive acquisition uses up a
- *   transaction id, and it fails on a read-only standby.
+ *   transaction id, and it fails on a read-only standby. The lease makes a
+ *   holder stop in time; tokens are still needed where it cannot: a holder
+ *   paused longer than the lease between its check and its write, and
+ *   asynchronous failover (a promoted standby may hand out the same
+ *   transaction ids again).
  * - A lock name maps to the 64-bit key of {@linkcode postgresLockKey}: the
  *   first 8 bytes of the SHA-256 of the name's UTF-8 bytes, as a signed
  *   big-endian integer. In SQL:
@@ -30,21 +65,16 @@
  *   A held lock shows in `pg_locks` as `locktype = 'advisory'` with
  *   `classid = key >> 32` and `objid = key & 0xffffffff` (as oid) and
  *   `objsubid = 1`.
- * - Sessions set `client_connection_check_interval` (1 s), so that a waiter
- *   whose process died leaves the server's queue, and TCP keepalives
- *   (`tcp_keepalives_idle`, `_interval`, `_count`), so that the server frees
- *   the locks of a host that vanished within idle + interval x count
- *   (default 10 + 5 x 3 = 25 s; see {@linkcode PostgresLockOptions}).
  * - PgBouncer in transaction pooling mode cannot carry these locks: a
  *   session lock needs the same server session from acquire to release.
- *
- * - With `url`, `isValid()` turns false and `signal` aborts the moment the
- *   session's connection closes (server restart, `pg_terminate_backend`).
- *   With your own `sql` client, a lost session is noticed only when the
- *   lock next uses it.
+ *   Session pooling works.
+ * - Errors name the lock, the server (host:port, never the password), the
+ *   server's reason and SQLSTATE, and what to do; the client's error is the
+ *   `cause`.
  *
  * Permissions: `--allow-net` for the server, and `--allow-env`: the client
- * reads `PG*` variables even when `url` is given.
+ * reads `PG*` variables even when `url` is given. The client (`npm:postgres`,
+ * pinned) is imported by its full specifier: no import map needed.
  *
  * @example Usage
  * ```ts ignore
@@ -211,8 +241,10 @@ export class PostgresLock implements AsyncDisposable {
   }
 
   /**
-   * Aborts when the session carrying the hold ends (server restart, network
-   * cut, `pg_terminate_backend`): work under the lock can stop then.
+   * Aborts when the hold is lost: its lease ran out (no answer from the
+   * server: network partition, stalled middlebox, a process paused past the
+   * lease) or its session ended (server restart, `pg_terminate_backend`).
+   * Work under the lock can stop then, before anyone else can acquire.
    *
    * @returns The current hold's signal; an aborted one when not held.
    */
@@ -229,8 +261,10 @@ export class PostgresLock implements AsyncDisposable {
    * @throws {TypeError} If an option is of the wrong type.
    * @throws {RangeError} If a time is negative, NaN or infinite.
    * @throws The `signal`'s reason when it aborts the wait; an `Error` if the
-   * object was disposed; the client's error when the server cannot be
-   * reached. Nothing is left held or open after a throw.
+   * object was disposed.
+   * @throws {PostgresConnectionError} When the server cannot be reached in
+   * time, refuses the session, or the session ends during the call.
+   * Nothing is left held or open after a throw.
    */
   async acquire(options?: AcquireOptions): Promise<boolean> {
     // As with the file locks, an object is also a mutex: a second acquire
@@ -239,9 +273,11 @@ export class PostgresLock implements AsyncDisposable {
   }
 
   /**
-   * Releases the lock and ends its session.
+   * Releases the lock, within min(lease, 5 s).
    *
-   * @returns A promise that resolves once the server has let the lock go.
+   * @returns A promise that resolves once the server has let the lock go,
+   * or once the connection was destroyed because it could not be told in
+   * time (the server then frees the lock when the lease runs out).
    * @throws {Error} If this object does not hold the lock.
    */
   async release(): Promise<void> {
@@ -249,7 +285,8 @@ export class PostgresLock implements AsyncDisposable {
   }
 
   /**
-   * Whether the lock is held and its session is still alive.
+   * Whether the lock is held and its lease has not run out, by the clock:
+   * synchronous, right even when no timer could run.
    *
    * @returns True while the hold is known to be good.
    */

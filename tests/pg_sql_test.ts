@@ -3,25 +3,43 @@
 import assert from "node:assert/strict";
 import {
   lockStatement,
-  RESET_SETTINGS,
-  sessionSettings,
+  resetStatement,
+  setStatement,
   unlockStatement,
 } from "../_pg_sql.ts";
 
-const SETTINGS = sessionSettings({ idle: 10, interval: 5, count: 3 });
+const KEEPALIVE = { idle: 10, interval: 5, count: 3 };
+const SETTINGS = { keepalive: KEEPALIVE, lease: 25_000, version: 15 };
 
-Deno.test("session settings: the connection check and the keepalives", () => {
+Deno.test("session settings: server timeouts off, the lease, the connection check, the keepalives", () => {
   assert.equal(
-    SETTINGS,
-    "SET client_connection_check_interval = 1000; SET tcp_keepalives_idle = 10; " +
-      "SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3",
+    setStatement(SETTINGS),
+    "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0; " +
+      "SET idle_session_timeout = 25000; SET client_connection_check_interval = 1000; " +
+      "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3",
+  );
+});
+
+Deno.test("before PostgreSQL 14: no idle_session_timeout, no connection check", () => {
+  const old = setStatement({ ...SETTINGS, version: 13 });
+  assert.doesNotMatch(old, /idle_session_timeout|client_connection_check/);
+  assert.match(old, /statement_timeout = 0/);
+  // An unknown version is taken as the newest.
+  assert.match(
+    setStatement({ ...SETTINGS, version: 0 }),
+    /idle_session_timeout/,
   );
 });
 
 Deno.test("the reset puts back every setting a lock makes, lock_timeout too", () => {
-  const set = [...SETTINGS.matchAll(/SET (\w+) =/g)].map((m) => m[1]);
-  const reset = [...RESET_SETTINGS.matchAll(/RESET (\w+)/g)].map((m) => m[1]);
-  assert.deepEqual(reset.sort(), [...set, "lock_timeout"].sort());
+  for (const version of [13, 15]) {
+    const settings = { ...SETTINGS, version };
+    const set = [...setStatement(settings).matchAll(/SET (\w+) =/g)]
+      .map((m) => m[1]);
+    const reset = [...resetStatement(settings).matchAll(/RESET (\w+)/g)]
+      .map((m) => m[1]);
+    assert.deepEqual(reset.sort(), [...set, "lock_timeout"].sort());
+  }
 });
 
 Deno.test("a try: pg_try_advisory_lock, the token only for an exclusive lock", () => {
