@@ -84,10 +84,13 @@ export function settledWithin(
   promise: Promise<unknown>,
   ms: number,
 ): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
     promise.then(() => true, () => true),
-    sleep(ms).then(() => false),
-  ]);
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 export async function eventually(

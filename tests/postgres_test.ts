@@ -434,6 +434,20 @@ pgTest("bad names and options throw TypeError or RangeError", () => {
     () => new PostgresLock("x", { url, sql: postgres(url) }),
     /either/,
   );
+  assert.throws(
+    () => new PostgresLock("x", { url, lease: 100 }),
+    /^RangeError: Option "lease" must be at least 500 ms, got 100$/,
+  );
+  assert.throws(() => new PostgresLock("x", { url, lease: NaN }), RangeError);
+  assert.throws(
+    () => new PostgresLock("x", { url, connectTimeout: 0 }),
+    RangeError,
+  );
+  assert.throws(
+    // @ts-expect-error: a number of milliseconds
+    () => postgresLocked("x", { url, connectTimeout: "10" }),
+    TypeError,
+  );
   // Plain JavaScript (or an any-typed bag) gets past the types.
   const bag = (value: Record<string, unknown>) => value as never;
   assert.throws(
