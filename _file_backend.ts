@@ -1,10 +1,11 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The lock files as the backend of the file lock objects, and the holds of
-// a new file lock object.
+// The lock files as the backend of the file lock objects (a lock, or a
+// semaphore of slot files), and the holds of a new file lock object.
 
 import { acquireFile } from "./_acquire.ts";
 import { isHeldFileValid, releaseFile } from "./_file_hold.ts";
 import { type Backend, Holds } from "./_holds.ts";
+import { semaphoreBackend, type SlotHold } from "./_semaphore.ts";
 import {
   absoluteLockPath,
   type ResolvedLockOptions,
@@ -44,4 +45,27 @@ export function fileHolds(
   const lockPath = toLockPath(path);
   const backend = fileBackend(lockPath, resolveLockOptions(options));
   return [lockPath, new Holds(backend, lockPath)];
+}
+
+/** The file of slot `slot` of the semaphore on `path`. */
+export function slotPath(path: string, slot: number): string {
+  return `${path}.${slot}`;
+}
+
+/**
+ * A semaphore of `slots` slots on `path`: the file at `path` is the gate,
+ * slot i the file `<path>.<i>`.
+ */
+export function fileSemaphoreBackend(
+  path: string,
+  slots: number,
+  lockOptions: ResolvedLockOptions,
+): Backend<SlotHold<Deno.FsFile>, void> {
+  return semaphoreBackend(
+    fileBackend(path, lockOptions),
+    Array.from(
+      { length: slots },
+      (_, slot) => fileBackend(slotPath(path, slot), lockOptions),
+    ),
+  );
 }

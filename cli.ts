@@ -16,9 +16,12 @@
  * shared, `-n` no waiting, `-w SECONDS` a timeout, `-E N` the exit status
  * on conflict or timeout (default 1), `-c COMMAND` through the shell, and
  * `-o`, `-F` accepted. Beyond `flock(1)`: `--postgres [URL]` locks a name on
- * PostgreSQL, on every host (without a URL, `DATABASE_URL`); `--verbose` says how long it waited and who
- * held the lock; `-V` prints the version. `--help` lists them all. A
- * directory or a read-only file can be the lock.
+ * PostgreSQL, on every host (without a URL, `DATABASE_URL`); `--slots N`
+ * (`-j N`, as in `sem -j`) holds one of N slots of a semaphore on the lock
+ * file (or the name), so that at most N commands run at once; `--verbose`
+ * says how long it waited, what it got and who held the lock; `-V` prints
+ * the version. `--help` lists them all. A directory or a read-only file can
+ * be the lock.
  *
  * Exit status: the command's own; 128+N if it died of signal N (also when
  * SIGINT or SIGTERM ends the wait); the conflict code; 64 on a usage error;
@@ -58,6 +61,7 @@ import {
   type LockOptions,
 } from "./lock.ts";
 import { InterProcessReaderWriterLock } from "./rwlock.ts";
+import { InterProcessSemaphore } from "./semaphore.ts";
 import { readLockOwner } from "./owner.ts";
 import { ANY_FILE } from "./_options.ts";
 import config from "./deno.json" with { type: "json" };
@@ -77,6 +81,7 @@ const USAGE = `Usage:
   process-lock [options] <lockfile|directory> <command> [args...]
   process-lock [options] <lockfile|directory> -c <shell command>
   process-lock --postgres [URL] [options] <name> <command> [args...]
+  process-lock --slots N [options] <lockfile|name> <command> [args...]
 
 Runs the command while holding a lock on <lockfile> (created if missing; an
 existing directory or read-only file works too), or with --postgres, the
@@ -96,6 +101,8 @@ Options:
                                 this process stays and holds the lock
       --postgres [URL]          lock on PostgreSQL (any host): <lockfile> is
                                 then a lock name; no URL: DATABASE_URL
+  -j, --slots N                 hold one of N slots (a semaphore): at most N
+                                commands at once on <lockfile> or <name>
       --verbose                 say how long it waited and who held the lock
   -V, --version                 print the version
   -h, --help                    print this help
@@ -115,6 +122,7 @@ timeout(1), systemd or cron, run the installed command or deno run.`;
 
 interface Parsed {
   postgres: string | undefined;
+  slots: number | undefined;
   shared: boolean;
   nonblock: boolean;
   timeoutMs: number | undefined;
@@ -142,7 +150,7 @@ type Setting =
   | "verbose"
   | "help"
   | "version"
-  | { value: "timeout" | "conflict" | "command" | "postgres" };
+  | { value: "timeout" | "conflict" | "command" | "postgres" | "slots" };
 
 const SHORT: Record<string, Setting> = {
   x: "exclusive",
@@ -156,6 +164,7 @@ const SHORT: Record<string, Setting> = {
   w: { value: "timeout" },
   E: { value: "conflict" },
   c: { value: "command" },
+  j: { value: "slots" },
 };
 
 const LONG: Record<string, Setting> = {
@@ -172,6 +181,7 @@ const LONG: Record<string, Setting> = {
   "--conflict-exit-code": { value: "conflict" },
   "--command": { value: "command" },
   "--postgres": { value: "postgres" },
+  "--slots": { value: "slots" },
 };
 
 /**
@@ -182,6 +192,7 @@ const LONG: Record<string, Setting> = {
 function parse(args: string[]): Parsed {
   const parsed: Parsed = {
     postgres: undefined,
+    slots: undefined,
     shared: false,
     nonblock: false,
     timeoutMs: undefined,
@@ -214,6 +225,9 @@ function parse(args: string[]): Parsed {
   }
   if (parsed.help || parsed.version) return parsed;
   if (parsed.postgres === "") parsed.postgres = databaseUrl();
+  if (parsed.slots !== undefined && parsed.shared) {
+    throw new UsageError("--slots takes one of N slots: -s does not apply");
+  }
   parsed.lockfile = args[i++] ?? "";
   if (parsed.lockfile === "") {
     throw new UsageError(
@@ -287,6 +301,8 @@ function apply(
     parsed.conflictCode = numberOf(flag, value(), 0, 255, true);
   } else if (setting.value === "command") {
     parsed.shell = value();
+  } else if (setting.value === "slots") {
+    parsed.slots = numberOf(flag, value(), 1, 1_000_000, true);
   } else {
     parsed.postgres = postgresUrlOf(value((next) => next.includes("://")));
   }
@@ -433,9 +449,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     if (parsed.verbose) {
       say(
-        `got the ${
-          parsed.shared ? "shared" : "exclusive"
-        } lock on ${parsed.lockfile} after ${
+        `got ${lock.held()} on ${parsed.lockfile} after ${
           (performance.now() - started).toFixed(0)
         } ms`,
       );
@@ -468,49 +482,86 @@ interface CliLock {
   holder(): string;
   /** Aborts when a held lock is lost (PostgreSQL only). */
   lost(): AbortSignal | undefined;
+  /** What is held ("slot 2 of 4"), for --verbose. */
+  held(): string;
 }
 
-/** Makes the lock of the chosen backend (file or PostgreSQL) and mode. */
-async function openLock(parsed: Parsed): Promise<CliLock> {
-  const { lockfile, shared } = parsed;
-  if (parsed.postgres !== undefined) {
-    // Loaded only here: the file locks need no npm package.
-    const pg = await import("./postgres.ts");
-    const options = { url: parsed.postgres };
-    const lock = shared
-      ? new pg.PostgresReaderWriterLock(lockfile, options)
-      : new pg.PostgresLock(lockfile, options);
+/** Makes the lock of the chosen backend (file or PostgreSQL) and kind. */
+function openLock(parsed: Parsed): Promise<CliLock> | CliLock {
+  return parsed.postgres === undefined
+    ? openFileLock(parsed)
+    : openPostgresLock(parsed, parsed.postgres);
+}
+
+/** What the command holds, for --verbose. */
+function heldText(parsed: Parsed, slot: number | undefined): string {
+  return parsed.slots !== undefined
+    ? `slot ${slot} of ${parsed.slots}`
+    : `the ${parsed.shared ? "shared" : "exclusive"} lock`;
+}
+
+async function openPostgresLock(
+  parsed: Parsed,
+  url: string,
+): Promise<CliLock> {
+  const { lockfile, shared, slots } = parsed;
+  // Loaded only here: the file locks need no npm package.
+  const pg = await import("./postgres.ts");
+  const options = { url };
+  if (slots !== undefined) {
+    const semaphore = new pg.PostgresSemaphore(lockfile, { ...options, slots });
     return {
-      take: (o) =>
-        lock instanceof pg.PostgresLock
-          ? lock.acquire(o)
-          : lock.acquireReadLock(o),
-      release: () =>
-        lock instanceof pg.PostgresLock
-          ? lock.release()
-          : lock.releaseReadLock(),
+      take: (o) => semaphore.acquire(o),
+      release: () => semaphore.release(),
       dispose: undefined,
       holder: () => "",
-      lost: () => lock.signal,
+      lost: () => semaphore.signal,
+      held: () => heldText(parsed, semaphore.slot),
     };
   }
   const lock = shared
+    ? new pg.PostgresReaderWriterLock(lockfile, options)
+    : new pg.PostgresLock(lockfile, options);
+  return {
+    take: (o) =>
+      lock instanceof pg.PostgresLock
+        ? lock.acquire(o)
+        : lock.acquireReadLock(o),
+    release: () =>
+      lock instanceof pg.PostgresLock ? lock.release() : lock.releaseReadLock(),
+    dispose: undefined,
+    holder: () => "",
+    lost: () => lock.signal,
+    held: () => heldText(parsed, undefined),
+  };
+}
+
+function openFileLock(parsed: Parsed): CliLock {
+  const { lockfile, shared, slots } = parsed;
+  const lock = slots !== undefined
+    ? new InterProcessSemaphore(lockfile, { slots })
+    : shared
     ? new InterProcessReaderWriterLock(lockfile, ANY_FILE_OPTIONS)
     : new InterProcessLock(lockfile, ANY_FILE_OPTIONS);
   return {
     take: (o) =>
-      lock instanceof InterProcessLock
-        ? lock.acquire(o)
-        : lock.acquireReadLock(o),
+      lock instanceof InterProcessReaderWriterLock
+        ? lock.acquireReadLock(o)
+        : lock.acquire(o),
     release: () =>
-      lock instanceof InterProcessLock
-        ? lock.release()
-        : lock.releaseReadLock(),
+      lock instanceof InterProcessReaderWriterLock
+        ? lock.releaseReadLock()
+        : lock.release(),
     dispose: parsed.timeoutMs === undefined
       ? () => lock[Symbol.dispose]()
       : undefined,
     holder: () => holderText(lockfile),
     lost: () => undefined,
+    held: () =>
+      heldText(
+        parsed,
+        lock instanceof InterProcessSemaphore ? lock.slot : undefined,
+      ),
   };
 }
 

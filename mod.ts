@@ -108,5 +108,6 @@
 
 export * from "./lock.ts";
 export * from "./rwlock.ts";
+export * from "./semaphore.ts";
 export * from "./decorators.ts";
 export * from "./owner.ts";
