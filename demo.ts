@@ -6,15 +6,20 @@
  * non-zero if an update was lost under the lock or a worker failed.
  *
  *   deno task demo [--processes N] [--increments N] [--no-lock] [--postgres]
+ *   deno task demo --slots N [--processes N]
  *
  * `--no-lock` runs the same increments without the lock, to show the lost
- * updates that the lock prevents (and exits 0: that is its outcome). `--postgres` takes a `PostgresLock`
- * instead (`DATABASE_URL`, else a throwaway server started from the
- * machine's PostgreSQL binaries), as processes on several hosts would.
+ * updates that the lock prevents (and exits 0: that is its outcome).
+ * `--postgres` takes a `PostgresLock` instead (`DATABASE_URL`, else a
+ * throwaway server started from the machine's PostgreSQL binaries), as
+ * processes on several hosts would. `--slots N`: 8 processes (or
+ * `--processes`) each enter a room 10 times under an
+ * {@linkcode InterProcessSemaphore} of N slots, and count who is inside; the
+ * demo prints the peak and exits non-zero if it ever passed N.
  *
  * @module
  */
-import { InterProcessLock } from "./mod.ts";
+import { InterProcessLock, InterProcessSemaphore } from "./mod.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,6 +56,68 @@ async function worker(
   const elapsed = performance.now() - start;
   await sql?.end();
   console.log(JSON.stringify({ pid: Deno.pid, n, elapsed, longestWait }));
+}
+
+/** Rounds of a room worker. */
+const ROOM_ROUNDS = 10;
+
+/**
+ * One room worker: enters the room `ROOM_ROUNDS` times under a semaphore of
+ * `slots` slots, and counts who is inside (under a lock of its own).
+ */
+async function roomWorker(dir: string, slots: number) {
+  using room = new InterProcessSemaphore(`${dir}/room.lock`, { slots });
+  using count = new InterProcessLock(`${dir}/inside.lock`);
+  const inside = `${dir}/inside`;
+  const update = async (change: number) => {
+    await count.acquire();
+    const [now, peak] = Deno.readTextFileSync(inside).split(" ").map(Number);
+    Deno.writeTextFileSync(
+      inside,
+      `${now + change} ${Math.max(peak, now + change)}`,
+    );
+    count.release();
+  };
+  let longestWait = 0;
+  const start = performance.now();
+  for (let i = 0; i < ROOM_ROUNDS; i++) {
+    const t = performance.now();
+    await room.acquire();
+    longestWait = Math.max(longestWait, performance.now() - t);
+    await update(+1);
+    await sleep(20 + Math.random() * 30); // work in the room
+    await update(-1);
+    room.release();
+  }
+  const elapsed = performance.now() - start;
+  console.log(
+    JSON.stringify({ pid: Deno.pid, n: ROOM_ROUNDS, elapsed, longestWait }),
+  );
+}
+
+/** `--slots N`: the room demo; exits 1 if more than N were ever inside. */
+async function roomMain(slots: number) {
+  const processes = option("--processes", 8);
+  const dir = await Deno.makeTempDir({ prefix: "process-lock-demo-" });
+  Deno.writeTextFileSync(`${dir}/inside`, "0 0");
+  console.log(
+    `${processes} processes x ${ROOM_ROUNDS} visits of a room that holds ${slots} (an InterProcessSemaphore on ${dir}/room.lock)`,
+  );
+  const reports = await runWorkers(processes, ["--room", dir, String(slots)]);
+  printReports(reports);
+  const [, peak] = Deno.readTextFileSync(`${dir}/inside`).split(" ")
+    .map(Number);
+  await Deno.remove(dir, { recursive: true });
+  if (reports.some((r) => typeof r === "number")) {
+    console.log("the demo failed: a worker did not finish (see above)");
+    Deno.exit(1);
+  }
+  console.log(
+    `peak ${peak} inside at once, ${
+      peak <= slots ? "never more" : "MORE"
+    } than the ${slots} slots`,
+  );
+  if (peak > slots) Deno.exit(1);
 }
 
 function option(name: string, fallback: number): number {
@@ -124,6 +191,19 @@ async function runWorkers(
   );
 }
 
+/** Prints each worker's report. */
+function printReports(reports: Awaited<ReturnType<typeof runWorkers>>): void {
+  reports.forEach((r, i) => {
+    console.log(
+      typeof r === "number"
+        ? `  worker ${i + 1}: failed with exit code ${r}`
+        : `  worker ${i + 1} (pid ${r.pid}): ${r.n} rounds in ${
+          r.elapsed.toFixed(0)
+        } ms, longest wait ${r.longestWait.toFixed(1)} ms`,
+    );
+  });
+}
+
 /**
  * Says how the count came out. Under the lock, a lost update is a failure
  * (exit 1); without it, showing the losses is the point (exit 0).
@@ -169,15 +249,7 @@ async function main() {
     String(locked),
     url,
   ]);
-  reports.forEach((r, i) => {
-    console.log(
-      typeof r === "number"
-        ? `  worker ${i + 1}: failed with exit code ${r}`
-        : `  worker ${i + 1} (pid ${r.pid}): ${r.n} increments in ${
-          r.elapsed.toFixed(0)
-        } ms, longest wait for the lock ${r.longestWait.toFixed(1)} ms`,
-    );
-  });
+  printReports(reports);
   const final = Number(Deno.readTextFileSync(counterPath));
   await Deno.remove(dir, { recursive: true });
   if (reports.some((r) => typeof r === "number")) {
@@ -187,9 +259,13 @@ async function main() {
   report(final, processes * increments, locked);
 }
 
-if (Deno.args[0] === "--worker") {
+if (Deno.args[0] === "--worker" && Deno.args[1] === "--room") {
+  await roomWorker(Deno.args[2], Number(Deno.args[3]));
+} else if (Deno.args[0] === "--worker") {
   const [, lockPath, counterPath, n, locked, url] = Deno.args;
   await worker(lockPath, counterPath, Number(n), locked === "true", url ?? "");
+} else if (Deno.args.includes("--slots")) {
+  await roomMain(option("--slots", 3));
 } else {
   await main();
 }

@@ -174,4 +174,20 @@ export const MUTANTS: Mutant[] = [
     replace: "const ms = Infinity;",
     tests: ["tests/pg_lease_test.ts"],
   },
+  {
+    id: "one-slot-too-many",
+    why: "the file semaphore lets in one more holder than its slots",
+    file: "_file_backend.ts",
+    find: "{ length: slots },",
+    replace: "{ length: slots + 1 },",
+    tests: ["tests/semaphore_test.ts"],
+  },
+  {
+    id: "gate-kept",
+    why: "the semaphore's gate is never left: the next caller waits forever",
+    file: "_semaphore.ts",
+    find: "await gate.release(gateHold);",
+    replace: "void gateHold;",
+    tests: ["tests/semaphore_test.ts"],
+  },
 ];
