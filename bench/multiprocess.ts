@@ -11,7 +11,7 @@
  *   deno task bench                   (the whole suite, a few minutes)
  *   deno task bench --quick           (fewer samples)
  *   deno task bench --only=NAME       (uncontended, handoff, kill, cpu,
- *                                      counter or loop)
+ *                                      counter, loop or semaphore)
  *   deno task bench --postgres        (the PostgreSQL locks, beside a
  *                                      polling pg_try_advisory_lock loop)
  *
@@ -30,6 +30,7 @@ import {
   postgresLockKey,
 } from "../postgres.ts";
 import { pgFailures } from "./pg_failures.ts";
+import { semaphoreBench } from "./semaphore.ts";
 import { pgServer } from "../tests/_pg_server.ts";
 
 /** How a process waits: the library in its two modes, and the baselines. */
@@ -646,6 +647,7 @@ async function main() {
     }
     print();
   }
+  if (part("semaphore")) await semaphoreBench(print, quick);
   await Deno.remove(dir, { recursive: true });
 }
 
