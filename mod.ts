@@ -2,9 +2,10 @@
 // This module is browser incompatible.
 
 /**
- * Inter-process locks for Deno: an exclusive lock, a readers-writer lock
- * and decorators, with the API of Python's `fasteners` in TypeScript and
- * times in milliseconds.
+ * Inter-process locks for Deno: an exclusive lock, a readers-writer lock,
+ * a counting semaphore ({@linkcode InterProcessSemaphore}: at most N holders
+ * at once) and decorators, with the API of Python's `fasteners` in
+ * TypeScript and times in milliseconds.
  *
  * The kernel lock on a file (`flock(2)` on Linux and macOS, `LockFileEx`
  * on Windows, through `Deno.FsFile.tryLock` and `lock`) does the locking.

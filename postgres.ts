@@ -3,10 +3,10 @@
 
 /**
  * The same locks across machines: {@linkcode PostgresLock},
- * {@linkcode PostgresReaderWriterLock} and the decorators
- * {@linkcode postgresLocked}, {@linkcode postgresReadLocked} and
- * {@linkcode postgresWriteLocked}, on PostgreSQL's session-level advisory
- * locks. The server frees a lock when the session that holds it ends (crash,
+ * {@linkcode PostgresReaderWriterLock}, {@linkcode PostgresSemaphore} and
+ * the decorators {@linkcode postgresLocked}, {@linkcode postgresReadLocked},
+ * {@linkcode postgresWriteLocked} and {@linkcode postgresSemaphoreLocked},
+ * on PostgreSQL's session-level advisory locks. The server frees a lock when the session that holds it ends (crash,
  * kill, network loss), a waiter waits in the server and is woken at once,
  * and shared and exclusive modes map onto the reader-writer lock.
  *

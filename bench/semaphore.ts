@@ -5,6 +5,7 @@
 // the lock's, measured in the same run.
 import process from "node:process";
 import { InterProcessLock, InterProcessSemaphore } from "../mod.ts";
+import { lines } from "../tests/_helpers.ts";
 
 type Print = (line?: string) => void;
 const SLOTS = Number(Deno.env.get("SEM_SLOTS") ?? 4);
@@ -27,18 +28,6 @@ function spawn(args: string[]) {
     stdin: "piped",
     stdout: "piped",
   }).spawn();
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>) {
-  let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    let i;
-    while ((i = pending.indexOf("\n")) !== -1) {
-      yield pending.slice(0, i);
-      pending = pending.slice(i + 1);
-    }
-  }
 }
 
 // ---------------------------------------------------------------- workers

@@ -127,7 +127,8 @@ export class Child implements AsyncDisposable {
   }
 }
 
-async function* lines(
+/** The lines of a text stream, without their line ends. */
+export async function* lines(
   stream: ReadableStream<Uint8Array>,
 ): AsyncGenerator<string> {
   let pending = "";

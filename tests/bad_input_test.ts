@@ -368,7 +368,7 @@ Deno.test("an unknown option key throws a TypeError naming it and the closest kn
     () => interprocessWriteLocked(path, bag({ slep: 1 })),
     expect("slep", "sleep"),
   );
-  // The PostgreSQL options: see postgres_test.ts.
+  // The PostgreSQL options: see pg_test.ts.
   // Nothing close: the known keys are listed.
   assert.throws(
     () => new InterProcessLock(path, bag({ colour: "red" })),

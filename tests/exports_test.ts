@@ -17,6 +17,7 @@ Deno.test("deno.json names the package, a version, a license and its entry point
     "./owner",
     "./postgres",
     "./rwlock",
+    "./semaphore",
   ]);
 });
 

@@ -49,7 +49,7 @@ export const MUTANTS: Mutant[] = [
     file: "_pg_sql.ts",
     find: "SET lock_timeout = ${lockTimeoutMs}; ` +",
     replace: "SET lock_timeout = ${lockTimeoutMs}; SELECT ${token}; ` +",
-    tests: ["tests/postgres_test.ts"],
+    tests: ["tests/pg_test.ts"],
   },
   {
     id: "cli-no-signal",
@@ -130,7 +130,7 @@ export const MUTANTS: Mutant[] = [
     file: "_pg_session.ts",
     find: "if (granted !== null && granted !== undefined) {",
     replace: "if (false) {",
-    tests: ["tests/postgres_test.ts"],
+    tests: ["tests/pg_test.ts"],
   },
   {
     id: "blind-to-rename-over",
