@@ -532,7 +532,10 @@ function slotsOf(
  * the gate's holder tries the slots (the locks of `<name>.0` to
  * `<name>.<slots - 1>`, see {@linkcode postgresLockKey}) and, when all are
  * taken, waits in the server on every slot at once, one session each, until
- * one is granted. Holders show in `pg_locks` under the slots' keys. Clients
+ * one is granted. Holders show in `pg_locks` under the slots' keys: slot i's
+ * key is, in SQL,
+ * `('x' || left(encode(sha256(convert_to(name || '.' || i, 'UTF8')), 'hex'), 16))::bit(64)::bigint`.
+ * Clients
  * that disagree on `slots` never let in more holders than the largest
  * number in use. With your own `sql` client, the gate's holder needs
  * `slots + 1` free connections.
