@@ -6,7 +6,7 @@ import { InterProcessReaderWriterLock } from "../mod.ts";
 import { fixture, now, tempDir } from "./_helpers.ts";
 
 const PROCESSES = 8;
-const INCREMENTS = 500;
+const INCREMENTS = 250;
 
 for (const kind of ["lock", "write", "decorator"]) {
   Deno.test(`stress: ${PROCESSES} processes x ${INCREMENTS} increments through ${kind}, no lost update`, async () => {

@@ -16,6 +16,8 @@ export interface Mutant {
   replace: string;
   /** The test files that must fail with the break. */
   tests: string[];
+  /** Only the tests of those files whose name has this text (`--filter`). */
+  filter?: string;
 }
 
 export const MUTANTS: Mutant[] = [
@@ -26,6 +28,7 @@ export const MUTANTS: Mutant[] = [
     find: "info = statIfSameFile(current, path);",
     replace: "info = current.statSync();",
     tests: ["tests/regressions_test.ts"],
+    filter: "notices at once that the lock file was replaced",
   },
   {
     id: "step-aside",
@@ -34,6 +37,7 @@ export const MUTANTS: Mutant[] = [
     find: "Date.now() - mark.at < MARK_TTL_MS",
     replace: "Date.now() - mark.at < 0",
     tests: ["tests/fairness_test.ts", "tests/regressions_test.ts"],
+    filter: "steps aside at its release",
   },
   {
     id: "owner-kept",
@@ -50,6 +54,7 @@ export const MUTANTS: Mutant[] = [
     find: "SET lock_timeout = ${lockTimeoutMs}; ` +",
     replace: "SET lock_timeout = ${lockTimeoutMs}; SELECT ${token}; ` +",
     tests: ["tests/pg_test.ts"],
+    filter: "fencing token is taken at the grant",
   },
   {
     id: "cli-no-signal",
@@ -63,9 +68,11 @@ export const MUTANTS: Mutant[] = [
     id: "only-release-wakes",
     why: "a waiter wakes for a release only, not when its file leaves the path",
     file: "_watch.ts",
-    find: '      if (event === "access") wake("release");\n',
-    replace: '      if (event !== "access") return;\n      wake("release");\n',
+    find:
+      '      else if (event !== "modify") wake("change");\n      else if (!stillAtPath()) wake("change");\n',
+    replace: "      else void stillAtPath;\n",
     tests: ["tests/regressions_test.ts"],
+    filter: "renamed away",
   },
   {
     id: "no-last-try",
@@ -114,6 +121,7 @@ export const MUTANTS: Mutant[] = [
     find: "if (this.#file !== undefined) this.#mark?.clear();",
     replace: "if (this.#file !== undefined) this.#mark?.stop();",
     tests: ["tests/regressions_test.ts"],
+    filter: "renews its mark every 2 s",
   },
   {
     id: "mark-not-renewed",
@@ -122,6 +130,7 @@ export const MUTANTS: Mutant[] = [
     find: "      writeMark(this.#file, this.#mark);\n    }, MARK_REFRESH_MS);",
     replace: "    }, MARK_REFRESH_MS);",
     tests: ["tests/regressions_test.ts"],
+    filter: "renews its mark every 2 s",
   },
   {
     id: "abort-grant-kept",
@@ -131,6 +140,7 @@ export const MUTANTS: Mutant[] = [
     find: "if (granted !== null && granted !== undefined) {",
     replace: "if (false) {",
     tests: ["tests/pg_test.ts"],
+    filter: "an abort while queued in the server",
   },
   {
     id: "blind-to-rename-over",
@@ -139,6 +149,7 @@ export const MUTANTS: Mutant[] = [
     find: 'else if (!stillAtPath()) wake("change");',
     replace: "else void stillAtPath;",
     tests: ["tests/regressions_test.ts"],
+    filter: "renamed over the path while it keeps",
   },
   {
     id: "no-heartbeat",
@@ -147,6 +158,7 @@ export const MUTANTS: Mutant[] = [
     find: "void this.#beat();",
     replace: "void 0;",
     tests: ["tests/pg_lease_test.ts"],
+    filter: "a stalled middlebox",
   },
   {
     id: "clock-ignored",
@@ -156,6 +168,7 @@ export const MUTANTS: Mutant[] = [
     find: "if (performance.now() >= this.#validUntil) {",
     replace: "if (false) {",
     tests: ["tests/pg_lease_test.ts"],
+    filter: "event loop blocked past the lease",
   },
   {
     id: "no-idle-timeout",
@@ -165,6 +178,7 @@ export const MUTANTS: Mutant[] = [
     find: '["idle_session_timeout", Math.ceil(lease)],',
     replace: '["idle_session_timeout", 0],',
     tests: ["tests/pg_lease_test.ts"],
+    filter: "a stalled middlebox",
   },
   {
     id: "release-unbounded",
@@ -173,6 +187,7 @@ export const MUTANTS: Mutant[] = [
     find: "const ms = Math.min(settings.lease, RELEASE_MS);",
     replace: "const ms = Infinity;",
     tests: ["tests/pg_lease_test.ts"],
+    filter: "release() during a stall",
   },
   {
     id: "one-slot-too-many",
