@@ -362,3 +362,42 @@ pgTest(
     assert.doesNotMatch(out.stdout, /LOST/);
   },
 );
+
+pgTest(
+  "cli --postgres against a peer that never answers: -w 1 exits 69 within about a second, SIGTERM ends the wait at once",
+  async () => {
+    await using peer = new SilentPeer();
+    const target = `postgres://app@127.0.0.1:${peer.port}/app`;
+    let start = performance.now();
+    const timed = await runCli([
+      "--postgres",
+      target,
+      "-w",
+      "1",
+      "name",
+      "true",
+    ]);
+    assert.equal(timed.code, 69, timed.stderr);
+    assert.ok(performance.now() - start < 3_000);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        ...PERMS,
+        cliPath,
+        "--postgres",
+        target,
+        "name",
+        "true",
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    await sleep(1_500); // connecting (Deno started, the connect bound is 10 s)
+    start = performance.now();
+    child.kill("SIGTERM");
+    const output = await child.output();
+    assert.equal(output.code, 143, new TextDecoder().decode(output.stderr));
+    assert.ok(performance.now() - start < 2_000);
+  },
+);
