@@ -63,7 +63,9 @@ Deno.test("semaphore: timeout, timeout 0, blocking false and an abort leave no s
   const holders = [0, 1, 2].map(() =>
     new InterProcessSemaphore(path, { slots: 3 })
   );
-  for (const h of holders) assert.equal(await h.acquire(), true);
+  for (const h of holders) {
+    assert.equal(await h.acquire({ timeout: 5_000 }), true);
+  }
   using late = new InterProcessSemaphore(path, { slots: 3 });
   assert.equal(await late.acquire({ timeout: 0 }), false);
   assert.equal(await late.acquire({ blocking: false }), false);
