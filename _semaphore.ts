@@ -40,6 +40,11 @@ export function semaphoreBackend<H, R extends void | Promise<void>>(
 ): Backend<SlotHold<H>, R> {
   return {
     async acquire(_mode, options, objectSignal) {
+      // A try takes a free slot without queuing: the gate may be held by a
+      // caller that is only passing through.
+      if (!options.blocking || options.timeout === 0) {
+        return await trySlots(slots, options, objectSignal);
+      }
       const deadline = performance.now() + (options.timeout ?? Infinity);
       const gateHold = await gate.acquire("exclusive", options, objectSignal);
       if (gateHold === undefined) return undefined;

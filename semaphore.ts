@@ -17,7 +17,8 @@
  *   wait on every slot at once (watching each slot file, with the backoff
  *   as a safety net) until one is released; then they leave the gate. So
  *   only the gate's holder watches the slots, and the other waiters wait
- *   for the gate.
+ *   for the gate. A try (`blocking: false` or `timeout: 0`) skips the gate:
+ *   one try at each slot.
  * - Processes that disagree on `slots` use slots 0 to their own N - 1:
  *   there are never more holders than the largest N in use.
  * - `slots: 1` behaves as a lock (but is not the same lock as an

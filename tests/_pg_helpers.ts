@@ -59,16 +59,30 @@ export async function query<T extends Record<string, unknown>>(
 
 /** The advisory locks on `name`'s key: granted and waiting. */
 export async function locksOn(name: string) {
-  const key = postgresLockKey(name);
   const rows = await query<{ granted: boolean }>(
-    `SELECT granted FROM pg_locks WHERE locktype = 'advisory' AND classid = ${
-      key >> 32n & 0xffffffffn
-    }::oid AND objid = ${key & 0xffffffffn}::oid AND objsubid = 1`,
+    `SELECT granted FROM pg_locks WHERE ${lockOn(name)}`,
   );
   return {
     granted: rows.filter((r) => r.granted).length,
     waiting: rows.filter((r) => !r.granted).length,
   };
+}
+
+/** The pg_locks condition of `name`'s advisory lock (its documented key). */
+function lockOn(name: string): string {
+  const key = postgresLockKey(name);
+  return `locktype = 'advisory' AND classid = ${
+    key >> 32n & 0xffffffffn
+  }::oid AND objid = ${key & 0xffffffffn}::oid AND objsubid = 1`;
+}
+
+/** The server pid of the session holding `name`'s advisory lock. */
+export async function holderPid(name: string): Promise<number> {
+  const [row] = await query<{ pid: number }>(
+    `SELECT pid FROM pg_locks WHERE granted AND ${lockOn(name)}`,
+  );
+  if (row === undefined) throw new Error(`Nobody holds "${name}"`);
+  return row.pid;
 }
 
 /** Sessions that this module opened, other than idle ones of the tests. */

@@ -2,14 +2,11 @@
 // that is not PostgreSQL, an unreachable or refusing server, server-side
 // timeouts, a blocked event loop, and the errors that say what happened.
 import assert from "node:assert/strict";
-import {
-  PostgresConnectionError,
-  PostgresLock,
-  postgresLockKey,
-} from "../postgres.ts";
+import { PostgresConnectionError, PostgresLock } from "../postgres.ts";
 import { run, sleep, tempDir } from "./_helpers.ts";
 import {
   eventually,
+  holderPid,
   locksOn,
   PERMS,
   pgTest,
@@ -244,14 +241,7 @@ pgTest(
   async () => {
     const name = unique("reuse");
     await using a = new PostgresLock(name, { url });
-    const pid = async () => {
-      const [row] = await query<{ pid: number }>(
-        `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ${
-          postgresLockKey(name) & 0xffffffffn
-        }::oid`,
-      );
-      return row.pid;
-    };
+    const pid = () => holderPid(name);
     assert.equal(await a.acquire(), true);
     const first = await pid();
     await a.release();
@@ -332,11 +322,7 @@ pgTest(
         return false;
       }
     }, "the command starts");
-    await query(
-      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = ${
-        postgresLockKey(name) & 0xffffffffn
-      }::oid`,
-    );
+    await query(`SELECT pg_terminate_backend(${await holderPid(name)})`);
     const start = performance.now();
     const output = await child.output();
     const stderr = new TextDecoder().decode(output.stderr);

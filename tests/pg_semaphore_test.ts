@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   LockTimeoutError,
+  PostgresLock,
   PostgresSemaphore,
   postgresSemaphoreLocked,
 } from "../postgres.ts";
@@ -89,5 +90,20 @@ pgTest(
       () => 1,
     );
     await assert.rejects(quick(), LockTimeoutError);
+  },
+);
+
+pgTest(
+  "semaphore: a try takes a free slot while another client holds the gate",
+  async () => {
+    const name = unique("sem-try");
+    await using gate = new PostgresLock(name, { url });
+    assert.equal(await gate.acquire(), true);
+    await using a = new PostgresSemaphore(name, { url, slots: 1 });
+    await using b = new PostgresSemaphore(name, { url, slots: 1 });
+    assert.equal(await a.acquire({ timeout: 0 }), true);
+    assert.equal(await b.acquire({ blocking: false }), false);
+    await a.release();
+    await gate.release();
   },
 );

@@ -209,3 +209,20 @@ Deno.test("demo --slots 3: the peak is printed and never passes 3", async () => 
     /peak [123] inside at once, never more than the 3 slots/,
   );
 });
+
+Deno.test("semaphore: a try skips the gate: it takes a free slot while another process holds the gate", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/s.lock`;
+  const gate = await flockHolder(path);
+  using a = new InterProcessSemaphore(path, { slots: 2 });
+  using b = new InterProcessSemaphore(path, { slots: 2 });
+  using c = new InterProcessSemaphore(path, { slots: 2 });
+  assert.equal(await a.acquire({ blocking: false }), true);
+  assert.equal(await b.acquire({ timeout: 0 }), true);
+  assert.equal(await c.acquire({ timeout: 0 }), false);
+  // A call that may wait queues at the gate.
+  assert.equal(await c.acquire({ timeout: 200 }), false);
+  assert.equal(await gate.end(), 0);
+  a.release();
+  assert.equal(await c.acquire({ timeout: 5_000 }), true);
+});
