@@ -2,7 +2,11 @@
 // --postgres`: a stalled middlebox and (as root) a silent partition, a
 // connect that cannot complete, and what a heartbeat costs a long hold.
 import process from "node:process";
-import { closeIdleSessions, PostgresLock } from "../postgres.ts";
+import {
+  closeIdleSessions,
+  PostgresLock,
+  PostgresSemaphore,
+} from "../postgres.ts";
 import { Proxy, SilentPeer } from "../tests/_proxy.ts";
 
 type Print = (line?: string) => void;
@@ -199,6 +203,57 @@ async function heartbeatCost(url: string, print: Print, seconds: number) {
   print();
 }
 
+/**
+ * Hand-off within one process, `samples` times: everything held (the lock,
+ * or both slots), a waiter queued, one released; from the release to the
+ * waiter's grant.
+ */
+async function handoffs(url: string, semaphore: boolean, samples: number) {
+  const name = `bench-handoff-${semaphore}-${Date.now()}`;
+  const make = () =>
+    semaphore
+      ? new PostgresSemaphore(name, { url, slots: 2 })
+      : new PostgresLock(name, { url });
+  const latencies: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const held = semaphore ? [make(), make()] : [make()];
+    for (const lock of held) await lock.acquire();
+    const waiter = make();
+    const waiting = waiter.acquire();
+    await new Promise((r) => setTimeout(r, 30 + Math.random() * 10));
+    const released = performance.now();
+    await held[0].release();
+    await waiting;
+    latencies.push(performance.now() - released);
+    for (const lock of [...held.slice(1), waiter]) await lock.release();
+  }
+  await closeIdleSessions();
+  return latencies;
+}
+
+/** Prints the semaphore's hand-off beside the lock's. */
+async function semaphoreHandoff(url: string, print: Print, samples: number) {
+  print(
+    `## PostgreSQL: semaphore (2 slots) hand-off beside the lock's, ${samples} samples`,
+  );
+  print();
+  print(
+    "One process, `url` sessions: everything held, a waiter queued (for the semaphore: in the server on every slot), one released; from the release call to the waiter's grant.",
+  );
+  print();
+  print("| lock | p50 | max |");
+  print("| --- | ---: | ---: |");
+  for (const semaphore of [false, true]) {
+    const latencies = await handoffs(url, semaphore, samples);
+    print(
+      `| ${semaphore ? "PostgresSemaphore, 2 slots" : "PostgresLock"} | ${
+        fmt(median(latencies))
+      } | ${fmt(Math.max(...latencies))} |`,
+    );
+  }
+  print();
+}
+
 /** Every section of this file. */
 export async function pgFailures(
   url: string,
@@ -207,6 +262,7 @@ export async function pgFailures(
 ): Promise<void> {
   await leaseMargins(url, print, quick ? 2 : 5);
   await silentConnect(print, quick ? 3 : 10);
+  await semaphoreHandoff(url, print, quick ? 10 : 30);
   await heartbeatCost(url, print, quick ? 10 : 60);
 }
 
@@ -223,4 +279,11 @@ if (Deno.args[0] === "--hold") {
   const used = process.cpuUsage(before);
   console.log(JSON.stringify({ cpuMs: (used.user + used.system) / 1000 }));
   await lock.release();
+}
+
+if (Deno.args[0] === "--semaphore") {
+  // Only the semaphore's hand-off: deno run -A bench/pg_failures.ts --semaphore
+  const { pgServer } = await import("../tests/_pg_server.ts");
+  const { url } = await pgServer();
+  await semaphoreHandoff(url, (line = "") => console.log(line), 30);
 }
