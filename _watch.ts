@@ -6,8 +6,9 @@
 // at once. The watcher follows the file's inode: when the file is removed or
 // renamed it is closed, and the next call to listen watches the new file.
 // Deno hears nothing on a new watcher of a path while an old watcher of
-// that path's former file is open or was closed in the same turn of the
-// event loop, so a new watcher waits for such a close to settle.
+// that path's former file is open or was closed just before (the same turn
+// of the event loop, or a little later on a loaded machine with Deno 2.7),
+// so a new watcher waits 25 ms for such a close to settle.
 // Correctness never depends on it: waiters keep their backoff timer.
 
 type Logger = { debug(...data: unknown[]): void } | undefined;
@@ -18,7 +19,9 @@ interface SharedWatcher {
 }
 
 const watchers = new Map<string, SharedWatcher>();
-/** Paths whose watcher was just closed: resolved one timer turn later. */
+/** How long (ms) a closed watcher of a path is given to settle. */
+const SETTLE_MS = 25;
+/** Paths whose watcher was just closed: resolved SETTLE_MS later. */
 const settling = new Map<string, Promise<void>>();
 
 /**
@@ -67,7 +70,7 @@ function drop(path: string, shared: SharedWatcher): void {
   } catch {
     return; // Already closed.
   }
-  const settled = new Promise<void>((resolve) => setTimeout(resolve, 0))
+  const settled = new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS))
     .then(() => {
       if (settling.get(path) === settled) settling.delete(path);
     });
