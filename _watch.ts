@@ -6,9 +6,9 @@
 // at once. The watcher follows the file's inode: when the file is removed or
 // renamed it is closed, and the next call to listen watches the new file.
 // Deno hears nothing on a new watcher of a path while an old watcher of
-// that path's former file is open or was closed just before (the same turn
-// of the event loop, or a little later on a loaded machine with Deno 2.7),
-// so a new watcher waits 25 ms for such a close to settle.
+// that path's former file is open or was closed just before (in the same
+// turn of the event loop; under load with Deno 2.7, a little later), so a
+// new watcher of a path waits until 50 ms have passed since such a close.
 // Correctness never depends on it: waiters keep their backoff timer.
 
 type Logger = { debug(...data: unknown[]): void } | undefined;
@@ -20,9 +20,9 @@ interface SharedWatcher {
 
 const watchers = new Map<string, SharedWatcher>();
 /** How long (ms) a closed watcher of a path is given to settle. */
-const SETTLE_MS = 25;
-/** Paths whose watcher was just closed: resolved SETTLE_MS later. */
-const settling = new Map<string, Promise<void>>();
+const SETTLE_MS = 50;
+/** When the watcher of a path was last closed (`performance.now()`). */
+const closedAt = new Map<string, number>();
 
 /**
  * Calls `listener` with the kind of every file-system event on `path` until
@@ -35,7 +35,9 @@ async function watchLockFile(
   listener: (kind: Deno.FsEvent["kind"]) => void,
   logger: Logger,
 ): Promise<(() => void) | undefined> {
-  await settling.get(path);
+  const settle = SETTLE_MS - (performance.now() - (closedAt.get(path) ?? -Infinity));
+  closedAt.delete(path);
+  if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
   let shared = watchers.get(path);
   if (shared === undefined) {
     let watcher: Deno.FsWatcher;
@@ -70,11 +72,12 @@ function drop(path: string, shared: SharedWatcher): void {
   } catch {
     return; // Already closed.
   }
-  const settled = new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS))
-    .then(() => {
-      if (settling.get(path) === settled) settling.delete(path);
-    });
-  settling.set(path, settled);
+  // Only a time: no timer outlives the calls that wait on the lock.
+  const now = performance.now();
+  for (const [other, at] of closedAt) {
+    if (now - at > SETTLE_MS) closedAt.delete(other);
+  }
+  closedAt.set(path, now);
 }
 
 async function pump(

@@ -283,8 +283,16 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     await using holder = fixture("hold.ts", ["lock", path, "stdin"]);
     await holder.waitFor("acquired");
     for (const args of [[path, "true"], ["-w", "30", path, "true"]]) {
+      const before = Deno.readTextFileSync(path);
       const child = spawnCli(args);
-      await sleep(500); // it waits for the lock
+      // It waits for the lock once its waiting mark is in the file (its
+      // signal listeners are in place by then).
+      for (
+        let i = 0;
+        i < 400 && Deno.readTextFileSync(path) === before;
+        i++
+      ) await sleep(25);
+      assert.match(Deno.readTextFileSync(path), /\d+ \d+/, "it waits");
       child.kill(signal);
       const status = await child.status;
       await child.stdout.cancel();
