@@ -35,7 +35,8 @@ async function watchLockFile(
   listener: (kind: Deno.FsEvent["kind"]) => void,
   logger: Logger,
 ): Promise<(() => void) | undefined> {
-  const settle = SETTLE_MS - (performance.now() - (closedAt.get(path) ?? -Infinity));
+  const settle = SETTLE_MS -
+    (performance.now() - (closedAt.get(path) ?? -Infinity));
   closedAt.delete(path);
   if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
   let shared = watchers.get(path);
