@@ -10,7 +10,7 @@ import net from "node:net";
 // deno-lint-ignore no-import-prefix
 import postgres from "npm:postgres@3.4.9";
 import { timedOut } from "./_pg_errors.ts";
-import type { PostgresClient, PostgresSession } from "./_pg_session.ts";
+import type { PostgresClient, PostgresSession } from "./_pg_options.ts";
 
 /** A session to the server, whoever opened it. */
 export interface Connection {

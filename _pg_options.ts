@@ -1,6 +1,6 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The options of the PostgreSQL locks (their type, re-exported by
-// postgres.ts) and the checks of names and options.
+// The options of the PostgreSQL locks and the client types they name
+// (re-exported by postgres.ts), and the checks of names and options.
 
 import {
   checkLogger,
@@ -8,7 +8,55 @@ import {
   checkPositive,
   describe,
 } from "./_options.ts";
-import type { PostgresClient, SessionOptions } from "./_pg_session.ts";
+import type { SessionOptions } from "./_pg_session.ts";
+
+/**
+ * One server session, as a `postgres` client's reserved connection gives
+ * it: simple queries, and giving the connection back.
+ *
+ * @example A reserved connection of the `postgres` client
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import type { PostgresSession } from "@locks/process-lock/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const session: PostgresSession = await sql.reserve();
+ * session.release();
+ * ```
+ */
+export interface PostgresSession {
+  /**
+   * Runs a query in the simple protocol (several statements allowed).
+   *
+   * @param query The SQL text.
+   * @returns The rows, as a promise that can be cancelled.
+   */
+  unsafe(
+    query: string,
+  ): Promise<ArrayLike<Record<string, unknown>>> & { cancel(): unknown };
+  /** Gives the connection back to its pool. */
+  release(): void;
+}
+
+/**
+ * A client that can reserve a session: the `postgres` package's `sql`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import type { PostgresClient } from "@locks/process-lock/postgres";
+ *
+ * const client: PostgresClient = postgres(Deno.env.get("DATABASE_URL")!);
+ * ```
+ */
+export interface PostgresClient {
+  /**
+   * Reserves one connection of the pool.
+   *
+   * @returns The session.
+   */
+  reserve(): Promise<PostgresSession>;
+}
 
 /**
  * Options of a PostgreSQL lock.

@@ -12,7 +12,7 @@ import {
 } from "./_pg_connect.ts";
 import { codeOf, postgresError } from "./_pg_errors.ts";
 import { Lease } from "./_pg_lease.ts";
-import { databaseUrl } from "./_pg_options.ts";
+import { databaseUrl, type PostgresClient } from "./_pg_options.ts";
 import {
   type Keepalive,
   lockStatement,
@@ -21,54 +21,6 @@ import {
   setStatement,
   unlockStatement,
 } from "./_pg_sql.ts";
-
-/**
- * One server session, as a `postgres` client's reserved connection gives
- * it: simple queries, and giving the connection back.
- *
- * @example A reserved connection of the `postgres` client
- * ```ts ignore
- * import postgres from "postgres";
- * import type { PostgresSession } from "@locks/process-lock/postgres";
- *
- * const sql = postgres(Deno.env.get("DATABASE_URL")!);
- * const session: PostgresSession = await sql.reserve();
- * session.release();
- * ```
- */
-export interface PostgresSession {
-  /**
-   * Runs a query in the simple protocol (several statements allowed).
-   *
-   * @param query The SQL text.
-   * @returns The rows, as a promise that can be cancelled.
-   */
-  unsafe(
-    query: string,
-  ): Promise<ArrayLike<Record<string, unknown>>> & { cancel(): unknown };
-  /** Gives the connection back to its pool. */
-  release(): void;
-}
-
-/**
- * A client that can reserve a session: the `postgres` package's `sql`.
- *
- * @example Usage
- * ```ts ignore
- * import postgres from "postgres";
- * import type { PostgresClient } from "@locks/process-lock/postgres";
- *
- * const client: PostgresClient = postgres(Deno.env.get("DATABASE_URL")!);
- * ```
- */
-export interface PostgresClient {
-  /**
-   * Reserves one connection of the pool.
-   *
-   * @returns The session.
-   */
-  reserve(): Promise<PostgresSession>;
-}
 
 /** What a lock's options give each of its sessions. */
 export interface SessionOptions {

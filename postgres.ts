@@ -95,85 +95,25 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { acquireOptionsOf, lockedDecorator } from "./_decorate.ts";
 import type { LockedDecorator } from "./_decorate.ts";
-import {
-  ACQUIRE_KEYS,
-  checkObject,
-  type LockMode,
-  resolveAcquireOptions,
-} from "./_options.ts";
-import {
-  acquireHold,
-  type Hold,
-  type PostgresClient,
-  type PostgresSession,
-  releaseHold,
-  type SessionOptions,
-} from "./_pg_session.ts";
-import {
-  checkName,
-  POSTGRES_KEYS,
-  type PostgresLockOptions,
-  resolveOptions,
+import type { LockMode } from "./_options.ts";
+import type { Hold } from "./_pg_session.ts";
+import type {
+  PostgresClient,
+  PostgresLockOptions,
+  PostgresSession,
 } from "./_pg_options.ts";
-import { type Backend, Holds } from "./_holds.ts";
-import { checkSlots, semaphoreBackend, type SlotHold } from "./_semaphore.ts";
+import type { Holds } from "./_holds.ts";
 import { closeIdle } from "./_pg_connect.ts";
 import { PostgresConnectionError } from "./_pg_errors.ts";
 import { type AcquireOptions, LockTimeoutError } from "./_lock_types.ts";
-
-/**
- * The advisory-lock key of a lock name: the first 8 bytes of the SHA-256 of
- * its UTF-8 bytes, as a signed big-endian 64-bit integer. The same in every
- * version of this module and easy to compute in SQL or another language.
- *
- * @param name The lock name.
- * @returns The key.
- * @throws {TypeError} If the name is not a non-empty string.
- *
- * @example Usage
- * ```ts
- * import { postgresLockKey } from "@locks/process-lock/postgres";
- * import assert from "node:assert/strict";
- *
- * assert.equal(typeof postgresLockKey("nightly-backup"), "bigint");
- * ```
- */
-export function postgresLockKey(name: string): bigint {
-  checkName(name);
-  return createHash("sha256").update(name, "utf8").digest().readBigInt64BE(0);
-}
-
-const NOT_HELD = AbortSignal.abort(new Error("The lock is not held"));
-
-/**
- * The key and the holds of a new lock object on `name`, after checking the
- * name and the options.
- */
-function postgresHolds(
-  name: string,
-  options: unknown,
-): [bigint, Holds<Hold, Promise<void>>] {
-  const key = postgresLockKey(name);
-  const backend = postgresBackend(name, key, resolveOptions(options));
-  return [key, new Holds(backend, name)];
-}
-
-/** PostgreSQL's advisory locks on `key` as the backend of lock objects. */
-function postgresBackend(
-  name: string,
-  key: bigint,
-  options: SessionOptions,
-): Backend<Hold, Promise<void>> {
-  return {
-    acquire: (mode, acquireOptions, objectSignal) =>
-      acquireHold(name, key, mode, acquireOptions, options, objectSignal),
-    release: (hold) => releaseHold(name, key, hold, options.logger),
-    isValid: (hold) => hold.lease.valid,
-  };
-}
+import {
+  makeLockDecorator,
+  NOT_HELD,
+  postgresHolds,
+  type PostgresLockedOptions,
+  postgresLockKey,
+} from "./_pg_backend.ts";
 
 /**
  * An exclusive lock shared by every process, on every machine, that uses
@@ -476,263 +416,6 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
 }
 
 /**
- * Options of a {@linkcode PostgresSemaphore}: its number of slots, and the
- * options of a PostgreSQL lock.
- *
- * @example Usage
- * ```ts
- * import type { PostgresSemaphoreOptions } from "@locks/process-lock/postgres";
- *
- * const options: PostgresSemaphoreOptions = { slots: 10, url: "postgres://db/app" };
- * ```
- */
-export interface PostgresSemaphoreOptions extends PostgresLockOptions {
-  /** How many holders at once, on every host: a whole number from 1. */
-  slots: number;
-}
-
-/**
- * A semaphore of `slots` slots on `name`: the gate is the advisory lock of
- * `name`, slot i the lock of the name `<name>.<i>`.
- */
-function postgresSemaphoreBackend(
-  name: string,
-  slots: number,
-  options: SessionOptions,
-): Backend<SlotHold<Hold>, Promise<void>> {
-  const lockOn = (lockName: string) =>
-    postgresBackend(lockName, postgresLockKey(lockName), options);
-  return semaphoreBackend(
-    lockOn(name),
-    Array.from({ length: slots }, (_, slot) => lockOn(`${name}.${slot}`)),
-  );
-}
-
-/** Splits a semaphore's options into its slots and the lock's options. */
-function slotsOf(
-  options: unknown,
-  what: string,
-  known: readonly string[],
-): [number, PostgresLockedOptions] {
-  if (options === undefined) {
-    throw new TypeError('A semaphore needs the option "slots"');
-  }
-  const { slots, ...rest } = checkObject(options, what, known);
-  return [checkSlots(slots), rest as PostgresLockedOptions];
-}
-
-/**
- * A counting semaphore across processes and machines: at most `slots`
- * holders at once among every client of the same database that uses the
- * same name with the same number of slots. The counterpart of
- * `InterProcessSemaphore`, with each slot held under the lease of a
- * {@linkcode PostgresLock}.
- *
- * Waiters queue in the server on the gate (the advisory lock of `name`);
- * the gate's holder tries the slots (the locks of `<name>.0` to
- * `<name>.<slots - 1>`, see {@linkcode postgresLockKey}) and, when all are
- * taken, waits in the server on every slot at once, one session each, until
- * one is granted. Holders show in `pg_locks` under the slots' keys: slot i's
- * key is, in SQL,
- * `('x' || left(encode(sha256(convert_to(name || '.' || i, 'UTF8')), 'hex'), 16))::bit(64)::bigint`.
- * Clients
- * that disagree on `slots` never let in more holders than the largest
- * number in use. With your own `sql` client, the gate's holder needs
- * `slots + 1` free connections.
- *
- * @example Usage
- * ```ts ignore
- * import { PostgresSemaphore } from "@locks/process-lock/postgres";
- *
- * await using scrapers = new PostgresSemaphore("api-scrapers", {
- *   slots: 10,
- *   url: Deno.env.get("DATABASE_URL"),
- * });
- * if (await scrapers.acquire({ timeout: 60_000 })) {
- *   try {
- *     // ... at most 10 of these run at once across the fleet ...
- *   } finally {
- *     await scrapers.release();
- *   }
- * }
- * ```
- */
-export class PostgresSemaphore implements AsyncDisposable {
-  /** The semaphore's name. */
-  readonly name: string;
-  /** How many holders at once. */
-  readonly slots: number;
-  #holds: Holds<SlotHold<Hold>, Promise<void>>;
-
-  /**
-   * Makes a semaphore object; nothing connects until the first acquire.
-   *
-   * @param name The name: any non-empty string.
-   * @param options The number of slots, the server or client, the lease,
-   * keepalives and logger.
-   * @throws {TypeError} If the name or an option is of the wrong type, or
-   * `slots` is missing.
-   * @throws {RangeError} If `slots` or another option is out of range.
-   */
-  constructor(name: string, options: PostgresSemaphoreOptions) {
-    checkName(name);
-    const [slots, rest] = slotsOf(
-      options,
-      "PostgreSQL semaphore options",
-      [...POSTGRES_KEYS, "slots"],
-    );
-    this.name = name;
-    this.slots = slots;
-    const backend = postgresSemaphoreBackend(
-      name,
-      slots,
-      sessionOptionsOf(rest),
-    );
-    this.#holds = new Holds(backend, name);
-  }
-
-  /**
-   * Whether this object holds a slot.
-   *
-   * @returns True between a successful acquire and the release.
-   */
-  get acquired(): boolean {
-    return this.#holds.writer !== undefined;
-  }
-
-  /**
-   * Which slot this object holds.
-   *
-   * @returns The slot, from 0 to `slots - 1`; undefined when none is held.
-   */
-  get slot(): number | undefined {
-    return this.#holds.writer?.slot;
-  }
-
-  /**
-   * Aborts when the slot held is lost (its lease ran out or its session
-   * ended), as {@linkcode PostgresLock.prototype.signal}.
-   *
-   * @returns The current hold's signal; an aborted one when not held.
-   */
-  get signal(): AbortSignal {
-    return this.#holds.writer?.hold.lease.lost.signal ?? NOT_HELD;
-  }
-
-  /**
-   * Acquires a slot, waiting in the server.
-   *
-   * @param options When and how long to wait.
-   * @returns True once a slot is held; false when a try failed or the
-   * timeout passed.
-   * @throws The errors of {@linkcode PostgresLock.prototype.acquire}.
-   */
-  async acquire(options?: AcquireOptions): Promise<boolean> {
-    return (await this.#holds.acquire("exclusive", options)) !== undefined;
-  }
-
-  /**
-   * Releases the slot held, within min(lease, 5 s).
-   *
-   * @returns A promise that resolves once the slot is let go.
-   * @throws {Error} If this object holds no slot.
-   */
-  async release(): Promise<void> {
-    await this.#holds.release("exclusive", "the slot");
-  }
-
-  /**
-   * Whether a slot is held and its lease has not run out.
-   *
-   * @returns True while the slot is known to be held.
-   */
-  isValid(): boolean {
-    return this.#holds.isValid();
-  }
-
-  /**
-   * Releases the slot if held, and stops pending acquire calls.
-   *
-   * @returns A promise that resolves once everything is let go.
-   */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.#holds.dispose();
-  }
-}
-
-/**
- * Options of the PostgreSQL decorators: the lock's and the acquire options.
- *
- * @example Usage
- * ```ts
- * import type { PostgresLockedOptions } from "@locks/process-lock/postgres";
- *
- * const options: PostgresLockedOptions = { url: "postgres://db/app", timeout: 5_000 };
- * ```
- */
-export type PostgresLockedOptions = PostgresLockOptions & AcquireOptions;
-
-/** The session options among a decorator's (or a semaphore's) options. */
-function sessionOptionsOf(
-  options: PostgresLockOptions | undefined,
-): SessionOptions {
-  return resolveOptions({
-    url: options?.url,
-    sql: options?.sql,
-    logger: options?.logger,
-    keepaliveIdle: options?.keepaliveIdle,
-    keepaliveInterval: options?.keepaliveInterval,
-    keepaliveCount: options?.keepaliveCount,
-    lease: options?.lease,
-    connectTimeout: options?.connectTimeout,
-  });
-}
-
-/**
- * Makes a decorator of `mode` on the backend that `backendOf` builds from
- * the checked session options, after checking every option (`extra`: the
- * keys besides the lock's and the acquire options).
- */
-function makePostgresDecorator<H>(
-  name: string,
-  options: PostgresLockedOptions | undefined,
-  mode: LockMode,
-  backendOf: (options: SessionOptions) => Backend<H, Promise<void>>,
-  extra: readonly string[] = [],
-): LockedDecorator {
-  checkName(name);
-  // Check every option now, so that a mistake shows where it is made.
-  checkObject(options, "PostgreSQL decorator options", [
-    ...POSTGRES_KEYS,
-    ...ACQUIRE_KEYS,
-    ...extra,
-  ]);
-  const backend = backendOf(sessionOptionsOf(options));
-  const acquireOptions = acquireOptionsOf(options);
-  resolveAcquireOptions(acquireOptions);
-  // Each call holds the lock as an object of its own would.
-  return lockedDecorator(
-    mode,
-    () => new Holds(backend, name),
-    acquireOptions,
-  );
-}
-
-/** The decorator of a lock of `mode` on `name`. */
-function makeLockDecorator(
-  name: string,
-  options: PostgresLockedOptions | undefined,
-  mode: LockMode,
-): LockedDecorator {
-  return makePostgresDecorator(
-    name,
-    options,
-    mode,
-    (session) => postgresBackend(name, postgresLockKey(name), session),
-  );
-}
-
-/**
  * Holds a {@linkcode PostgresLock} on `name` around every call: the
  * counterpart of `interprocessLocked`. Calls reject with
  * {@linkcode LockTimeoutError} when the lock cannot be had in time.
@@ -814,43 +497,6 @@ export function postgresWriteLocked(
 }
 
 /**
- * Holds a slot of a {@linkcode PostgresSemaphore} on `name` around every
- * call: at most `slots` calls run at once across every host. Calls reject
- * with {@linkcode LockTimeoutError} when no slot can be had in time.
- *
- * @param name The semaphore's name.
- * @param options The number of slots, the lock's and the acquire options.
- * @returns A wrapper that is also a TC39 method decorator.
- * @throws {TypeError} If the name or an option is of the wrong type.
- * @throws {RangeError} If `slots` or a time option is out of range.
- *
- * @example Usage
- * ```ts ignore
- * import { postgresSemaphoreLocked } from "@locks/process-lock/postgres";
- *
- * const scrape = postgresSemaphoreLocked("api-scrapers", { slots: 10 })(
- *   async (url: string) => await fetch(url),
- * );
- * ```
- */
-export function postgresSemaphoreLocked(
-  name: string,
-  options: PostgresSemaphoreOptions & AcquireOptions,
-): LockedDecorator {
-  const [slots, rest] = slotsOf(options, "PostgreSQL decorator options", [
-    ...POSTGRES_KEYS,
-    ...ACQUIRE_KEYS,
-    "slots",
-  ]);
-  return makePostgresDecorator(
-    name,
-    rest,
-    "exclusive",
-    (session) => postgresSemaphoreBackend(name, slots, session),
-  );
-}
-
-/**
  * Closes the connections that the locks keep for a second after a release
  * for reuse. They never keep a script from exiting; a test that acquires
  * locks with `url` calls this at its end, for the test sanitizers.
@@ -868,6 +514,12 @@ export function closeIdleSessions(): Promise<void> {
   return closeIdle();
 }
 
-export { LockTimeoutError, PostgresConnectionError };
+export { LockTimeoutError, PostgresConnectionError, postgresLockKey };
+export {
+  PostgresSemaphore,
+  postgresSemaphoreLocked,
+  type PostgresSemaphoreOptions,
+} from "./_pg_semaphore.ts";
+export type { PostgresLockedOptions };
 export type { PostgresClient, PostgresLockOptions, PostgresSession };
 export type { AcquireOptions, LockedDecorator };

@@ -11,7 +11,10 @@ const DOCUMENTED = [
   "decorators.ts",
   "owner.ts",
   "cli.ts",
+  "semaphore.ts",
   "postgres.ts",
+  "_pg_backend.ts",
+  "_pg_semaphore.ts",
   "README.md",
 ];
 
