@@ -3,7 +3,7 @@
 // combinator on advisory locks, its class and its decorator.
 
 import type { LockedDecorator } from "./_decorate.ts";
-import { ACQUIRE_KEYS, checkObject } from "./_options.ts";
+import { ACQUIRE_KEYS } from "./_options.ts";
 import type { Hold, SessionOptions } from "./_pg_session.ts";
 import {
   checkName,
@@ -11,13 +11,12 @@ import {
   type PostgresLockOptions,
 } from "./_pg_options.ts";
 import { type Backend, Holds } from "./_holds.ts";
-import { checkSlots, semaphoreBackend, type SlotHold } from "./_semaphore.ts";
+import { semaphoreBackend, type SlotHold, splitSlots } from "./_semaphore.ts";
 import type { AcquireOptions } from "./_lock_types.ts";
 import {
   makePostgresDecorator,
   NOT_HELD,
   postgresBackend,
-  type PostgresLockedOptions,
   postgresLockKey,
   sessionOptionsOf,
 } from "./_pg_backend.ts";
@@ -53,19 +52,6 @@ function postgresSemaphoreBackend(
     lockOn(name),
     Array.from({ length: slots }, (_, slot) => lockOn(`${name}.${slot}`)),
   );
-}
-
-/** Splits a semaphore's options into its slots and the lock's options. */
-function slotsOf(
-  options: unknown,
-  what: string,
-  known: readonly string[],
-): [number, PostgresLockedOptions] {
-  if (options === undefined) {
-    throw new TypeError('A semaphore needs the option "slots"');
-  }
-  const { slots, ...rest } = checkObject(options, what, known);
-  return [checkSlots(slots), rest as PostgresLockedOptions];
 }
 
 /**
@@ -123,7 +109,7 @@ export class PostgresSemaphore implements AsyncDisposable {
    */
   constructor(name: string, options: PostgresSemaphoreOptions) {
     checkName(name);
-    const [slots, rest] = slotsOf(
+    const [slots, rest] = splitSlots(
       options,
       "PostgreSQL semaphore options",
       [...POSTGRES_KEYS, "slots"],
@@ -231,7 +217,7 @@ export function postgresSemaphoreLocked(
   name: string,
   options: PostgresSemaphoreOptions & AcquireOptions,
 ): LockedDecorator {
-  const [slots, rest] = slotsOf(options, "PostgreSQL decorator options", [
+  const [slots, rest] = splitSlots(options, "PostgreSQL decorator options", [
     ...POSTGRES_KEYS,
     ...ACQUIRE_KEYS,
     "slots",

@@ -5,7 +5,7 @@
 
 import type { Backend } from "./_holds.ts";
 import type { ResolvedAcquireOptions } from "./_options.ts";
-import { describe } from "./_options.ts";
+import { checkObject, describe } from "./_options.ts";
 
 /** A slot held: which one, and its lock's hold. */
 export interface SlotHold<H> {
@@ -13,8 +13,29 @@ export interface SlotHold<H> {
   hold: H;
 }
 
+/**
+ * Checks a semaphore's options (an object of the `known` keys, `what` in
+ * messages) and takes out `slots`.
+ *
+ * @returns The number of slots, and the other options.
+ * @throws {TypeError} If the options or `slots` are missing or of the wrong
+ * type, or a key is unknown.
+ * @throws {RangeError} If `slots` is not a whole number from 1.
+ */
+export function splitSlots(
+  options: unknown,
+  what: string,
+  known: readonly string[],
+): [number, Record<string, unknown>] {
+  if (options === undefined) {
+    throw new TypeError('A semaphore needs the option "slots"');
+  }
+  const { slots, ...rest } = checkObject(options, what, known);
+  return [checkSlots(slots), rest];
+}
+
 /** Checks `slots`: a whole number from 1. */
-export function checkSlots(slots: unknown): number {
+function checkSlots(slots: unknown): number {
   if (typeof slots !== "number") {
     throw new TypeError(
       `Option "slots" must be a number, got ${describe(slots)}`,

@@ -47,13 +47,12 @@ import { Holds } from "./_holds.ts";
 import type { AcquireOptions, LockOptions } from "./_lock_types.ts";
 import {
   ACQUIRE_KEYS,
-  checkObject,
   LOCK_KEYS,
   resolveAcquireOptions,
   resolveLockOptions,
   toLockPath,
 } from "./_options.ts";
-import { checkSlots, type SlotHold } from "./_semaphore.ts";
+import { type SlotHold, splitSlots } from "./_semaphore.ts";
 
 /**
  * Options of a semaphore: its number of slots, and the lock options.
@@ -90,11 +89,7 @@ function semaphoreHolds(
   known: readonly string[],
 ): [string, number, Holds<SlotHold<Deno.FsFile>, void>] {
   const lockPath = toLockPath(path);
-  const o = checkObject(options, "Semaphore options", known);
-  if (options === undefined) {
-    throw new TypeError('A semaphore needs the option "slots"');
-  }
-  const slots = checkSlots(o.slots);
+  const [slots, o] = splitSlots(options, "Semaphore options", known);
   const lockOptions = resolveLockOptions({ sleep: o.sleep, logger: o.logger });
   const backend = fileSemaphoreBackend(lockPath, slots, lockOptions);
   return [lockPath, slots, new Holds(backend, lockPath)];
