@@ -59,20 +59,27 @@ export function postgresHolds(
   options: unknown,
 ): [bigint, Holds<Hold, Promise<void>>] {
   const key = postgresLockKey(name);
-  const backend = postgresBackend(name, key, resolveOptions(options));
+  const backend = postgresBackend(
+    `the PostgreSQL lock "${name}"`,
+    key,
+    resolveOptions(options),
+  );
   return [key, new Holds(backend, name)];
 }
 
-/** PostgreSQL's advisory locks on `key` as the backend of lock objects. */
+/**
+ * PostgreSQL's advisory locks on `key` as the backend of lock objects;
+ * `lock` names it in messages (`the PostgreSQL lock "jobs"`).
+ */
 export function postgresBackend(
-  name: string,
+  lock: string,
   key: bigint,
   options: SessionOptions,
 ): Backend<Hold, Promise<void>> {
   return {
     acquire: (mode, acquireOptions, objectSignal) =>
-      acquireHold(name, key, mode, acquireOptions, options, objectSignal),
-    release: (hold) => releaseHold(name, key, hold, options.logger),
+      acquireHold(lock, key, mode, acquireOptions, options, objectSignal),
+    release: (hold) => releaseHold(lock, key, hold, options.logger),
     isValid: (hold) => hold.lease.valid,
   };
 }
@@ -145,6 +152,11 @@ export function makeLockDecorator(
     name,
     options,
     mode,
-    (session) => postgresBackend(name, postgresLockKey(name), session),
+    (session) =>
+      postgresBackend(
+        `the PostgreSQL lock "${name}"`,
+        postgresLockKey(name),
+        session,
+      ),
   );
 }

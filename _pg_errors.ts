@@ -54,18 +54,28 @@ const ADVICE: Record<string, string> = {
   EAI_AGAIN: "Check the host name in the URL and the DNS",
   ECONNRESET: "Check that the URL names a PostgreSQL server",
   TIMEOUT:
-    "Check that the host is reachable and that the URL names a PostgreSQL server, or raise connectTimeout",
+    "Check that the host is reachable and that the URL names a PostgreSQL server",
+  CONNECTION_CLOSED:
+    "The server ended the session (a restart, a crash or pg_terminate_backend): try again",
   "3D000": "Check the database name in the URL",
   "28P01": "Check the user name and password",
   "28000": "Check the user name, and pg_hba.conf on the server",
   "53300": "Raise max_connections on the server, or hold fewer locks at once",
-  "57P01": "The server was shut down or the session terminated: retry later",
-  "57P02": "The server was shut down or the session terminated: retry later",
-  "57P03": "The server is starting or shutting down: retry later",
+  "57P01": "The server was shut down or the session terminated: try again",
+  "57P02": "The server was shut down or the session terminated: try again",
+  "57P03": "The server is starting or shutting down: try again later",
   "08P01":
     "Check that the URL names a PostgreSQL server; behind PgBouncer, use session pooling (transaction mode cannot carry session locks)",
   "0A000":
     "Behind PgBouncer, use session pooling (transaction mode cannot carry session locks)",
+};
+
+/** The client's words for its own connection errors (they name the server). */
+const CLIENT_REASONS: Record<string, string> = {
+  CONNECTION_CLOSED: "the server closed the connection",
+  CONNECTION_DESTROYED: "the connection was closed",
+  CONNECTION_ENDED: "the connection was closed",
+  CONNECT_TIMEOUT: "no answer to connecting",
 };
 
 /** The code of an error: the server's SQLSTATE or the client's code. */
@@ -75,29 +85,33 @@ export function codeOf(error: unknown): string | undefined {
 }
 
 /**
- * An error about the lock `name` on `server`: `what` happened because of
- * `error`, with its reason, its code and advice.
+ * An error about `lock` (`the PostgreSQL lock "jobs"`) on `server`: `what`
+ * happened because of `error`, with its reason, its code and advice
+ * (`advice` replaces the advice of the code).
  */
 export function postgresError(
   what: string,
-  name: string,
+  lock: string,
   server: string,
   error: unknown,
+  advice?: string,
 ): PostgresConnectionError {
   const code = codeOf(error);
-  const reason = error instanceof Error ? error.message : String(error);
-  const advice = code === undefined ? undefined : ADVICE[code];
-  const message = `${what} the PostgreSQL lock "${name}" on the server at ${
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = (code !== undefined && CLIENT_REASONS[code]) || message;
+  const tip = advice ?? (code === undefined ? undefined : ADVICE[code]);
+  const text = `${what} ${lock} on the server at ${
     server || "the default address"
   }: ${reason}${
     code !== undefined && !reason.includes(code) ? ` (${code})` : ""
-  }${advice === undefined ? "" : `. ${advice}`}`;
-  return new PostgresConnectionError(message, server, code, error);
+  }${tip === undefined ? "" : `. ${tip}`}`;
+  return new PostgresConnectionError(text, server, code, error);
 }
 
 /** The error of a step that did not finish within `ms` milliseconds. */
 export function timedOut(step: string, ms: number): Error {
-  return Object.assign(new Error(`no answer to ${step} within ${ms} ms`), {
-    code: "TIMEOUT",
-  });
+  return Object.assign(
+    new Error(`no answer to ${step} within ${Math.round(ms)} ms`),
+    { code: "TIMEOUT" },
+  );
 }

@@ -4,11 +4,36 @@
 // out the hold is lost, before the server can free the lock.
 
 import type { Connection } from "./_pg_connect.ts";
+import { codeOf } from "./_pg_errors.ts";
 
 /** The heartbeat runs every lease / BEATS_PER_LEASE. */
 const BEATS_PER_LEASE = 3;
 /** The hold ends a lease / MARGIN_PARTS before the server may free it. */
 const MARGIN_PARTS = 10;
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/**
+ * The error to report for a failure on `connection`: the server's own
+ * reason when it ended the session (a FATAL message it sent), else `error`.
+ */
+export function serverReason(connection: Connection, error: unknown): unknown {
+  const farewell = connection.farewell;
+  if (farewell === undefined || SQLSTATE.test(codeOf(error) ?? "")) {
+    return error;
+  }
+  return Object.assign(new Error(farewell.message), {
+    code: farewell.code,
+    cause: error,
+  });
+}
+
+/** Why a connection closed under a hold, in words. */
+function closedReason(connection: Connection): string {
+  const farewell = connection.farewell;
+  return farewell === undefined
+    ? "the connection to the server closed"
+    : `the server ended the session: ${farewell.message} (${farewell.code})`;
+}
 
 /**
  * One hold's lease. The server ends the session once it has been idle for
@@ -20,8 +45,9 @@ const MARGIN_PARTS = 10;
 export class Lease {
   /** Aborted when the hold is lost (its reason says why). */
   readonly lost: AbortController = new AbortController();
+  /** The lease, in milliseconds. */
+  readonly ms: number;
   readonly #connection: Connection;
-  readonly #ms: number;
   readonly #lostError: (reason: string) => Error;
   #validUntil: number;
   #nextBeat: number;
@@ -30,41 +56,55 @@ export class Lease {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /**
-   * Starts the lease of a hold whose lock statement was sent at `sentAt`
-   * (`performance.now()`); `lostError` makes the reason of a loss.
+   * Whether a lock granted on a statement sent at `sentAt` needs a query
+   * answered after the grant before its lease can start: the grant came
+   * later than a heartbeat would have.
+   */
+  static proofDue(sentAt: number, ms: number): boolean {
+    return performance.now() - sentAt >= ms / BEATS_PER_LEASE;
+  }
+
+  /** How long a lease of `ms` lets a holder use it, in milliseconds. */
+  static usable(ms: number): number {
+    return ms - ms / MARGIN_PARTS;
+  }
+
+  /**
+   * Starts the lease of a hold from `provenAt` (`performance.now()`), the
+   * send time of a query the server answered after the grant (or of the
+   * lock statement itself when it was granted soon enough); `lostError`
+   * makes the reason of a loss.
    */
   constructor(
     connection: Connection,
     ms: number,
-    sentAt: number,
+    provenAt: number,
     lostError: (reason: string) => Error,
   ) {
     this.#connection = connection;
-    this.#ms = ms;
+    this.ms = ms;
     this.#lostError = lostError;
-    this.#validUntil = this.#until(sentAt);
-    this.#nextBeat = sentAt + ms / BEATS_PER_LEASE;
-    connection.onClose = () => this.lose("the connection to the server closed");
+    this.#validUntil = provenAt + Lease.usable(ms);
+    this.#nextBeat = provenAt + ms / BEATS_PER_LEASE;
+    connection.onClose = () => this.lose(closedReason(connection));
     this.#schedule();
   }
 
   /** Whether the hold is still good, by the clock; a loss aborts `lost`. */
   get valid(): boolean {
-    if (performance.now() >= this.#validUntil) {
-      this.lose(`no answer from the server for a lease of ${this.#ms} ms`);
+    const now = performance.now();
+    if (now >= this.#validUntil) {
+      // A heartbeat in flight went unanswered; none sent means this
+      // process did not run when it was due.
+      this.lose(
+        this.#beating
+          ? `no answer from the server for a lease of ${this.ms} ms`
+          : `this process did not run for ${
+            Math.round(now - this.#nextBeat)
+          } ms past its heartbeat (its event loop was blocked or it was paused), longer than the lease of ${this.ms} ms allows`,
+      );
     }
     return !this.lost.signal.aborted;
-  }
-
-  /**
-   * Renews the lease now when the next heartbeat is already due (the lock
-   * statement waited long in the server).
-   *
-   * @returns Whether the hold is valid after that.
-   */
-  async renewIfDue(): Promise<boolean> {
-    if (performance.now() >= this.#nextBeat) await this.#beat();
-    return this.valid;
   }
 
   /** Ends the lease without a loss: the hold is being released. */
@@ -81,10 +121,6 @@ export class Lease {
     this.stop();
     this.lost.abort(this.#lostError(reason));
     this.#connection.destroy();
-  }
-
-  #until(sentAt: number): number {
-    return sentAt + this.#ms - this.#ms / MARGIN_PARTS;
   }
 
   /** Wakes at the next heartbeat or at the end of the lease. */
@@ -111,12 +147,16 @@ export class Lease {
   async #beat(): Promise<void> {
     const sentAt = performance.now();
     this.#beating = true;
-    this.#nextBeat = sentAt + this.#ms / BEATS_PER_LEASE;
+    this.#nextBeat = sentAt + this.ms / BEATS_PER_LEASE;
     try {
-      await this.#connection.session.unsafe("SELECT 1");
-      this.#validUntil = Math.max(this.#validUntil, this.#until(sentAt));
+      await this.#connection.query("SELECT 1");
+      this.#validUntil = Math.max(
+        this.#validUntil,
+        sentAt + Lease.usable(this.ms),
+      );
     } catch (error) {
-      this.lose(`the heartbeat failed: ${(error as Error).message}`);
+      const reason = serverReason(this.#connection, error) as Error;
+      this.lose(`the heartbeat failed: ${reason.message}`);
     } finally {
       this.#beating = false;
       if (this.#timer !== undefined) this.#schedule();

@@ -11,35 +11,10 @@ import {
 import type { SessionOptions } from "./_pg_session.ts";
 
 /**
- * One server session, as a `postgres` client's reserved connection gives
- * it: simple queries, and giving the connection back.
- *
- * @example A reserved connection of the `postgres` client
- * ```ts ignore
- * import postgres from "postgres";
- * import type { PostgresSession } from "@locks/process-lock/postgres";
- *
- * const sql = postgres(Deno.env.get("DATABASE_URL")!);
- * const session: PostgresSession = await sql.reserve();
- * session.release();
- * ```
- */
-export interface PostgresSession {
-  /**
-   * Runs a query in the simple protocol (several statements allowed).
-   *
-   * @param query The SQL text.
-   * @returns The rows, as a promise that can be cancelled.
-   */
-  unsafe(
-    query: string,
-  ): Promise<ArrayLike<Record<string, unknown>>> & { cancel(): unknown };
-  /** Gives the connection back to its pool. */
-  release(): void;
-}
-
-/**
- * A client that can reserve a session: the `postgres` package's `sql`.
+ * A `postgres` client (the npm package's `sql`) whose connection options
+ * the locks use: host, port, socket path, database, user, password, TLS,
+ * its `socket` factory and startup parameters. The locks open sessions of
+ * their own with them and never use the client's pool.
  *
  * @example Usage
  * ```ts ignore
@@ -50,12 +25,8 @@ export interface PostgresSession {
  * ```
  */
 export interface PostgresClient {
-  /**
-   * Reserves one connection of the pool.
-   *
-   * @returns The session.
-   */
-  reserve(): Promise<PostgresSession>;
+  /** The client's parsed options (`sql.options`). */
+  readonly options: object;
 }
 
 /**
@@ -84,13 +55,11 @@ export interface PostgresLockOptions {
    */
   url?: string | URL;
   /**
-   * Your own `postgres` client instead of `url`: each acquisition reserves
-   * one of its connections and gives it back at the release. Its pool must
-   * not close connections under a hold (no `max_lifetime` or
-   * `idle_timeout` shorter than your holds), and must have a free
-   * connection for every concurrent acquisition. A lost session is noticed
-   * at once only with `url` (the lock then owns the connection); with your
-   * client, when the lock next uses the session.
+   * Your own `postgres` client instead of `url`: the locks connect where
+   * and as it does (its host, port, database, user, password, TLS and
+   * `socket` factory), on sessions of their own, as with `url`. Its pool is
+   * never used: no lock, setting or lost session ever stays on one of your
+   * connections, and your pool's size does not matter.
    */
   sql?: PostgresClient;
   /** Hears each step at debug level. `console` works. */
@@ -170,14 +139,10 @@ export function resolveOptions(options: unknown): SessionOptions {
   if (o.url !== undefined && o.sql !== undefined) {
     throw new TypeError('Give either the option "url" or "sql", not both');
   }
-  const sql = o.sql as { reserve?: unknown } | undefined;
-  if (
-    sql !== undefined &&
-    (sql === null || typeof sql !== "function" && typeof sql !== "object" ||
-      typeof sql.reserve !== "function")
-  ) {
+  const sql = o.sql as { options?: { host?: unknown } } | undefined;
+  if (sql !== undefined && !Array.isArray(sql?.options?.host)) {
     throw new TypeError(
-      `Option "sql" must be a postgres client (with reserve()), got ${
+      `Option "sql" must be a client of the postgres package (with its options), got ${
         describe(sql)
       }`,
     );
@@ -247,7 +212,9 @@ export function databaseUrl(): string | undefined {
       name: "env",
       variable: "DATABASE_URL",
     }).state;
-    return state === "granted" ? Deno.env.get("DATABASE_URL") : undefined;
+    return state === "granted"
+      ? Deno.env.get("DATABASE_URL") || undefined
+      : undefined;
   } catch {
     return undefined;
   }

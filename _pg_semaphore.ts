@@ -46,8 +46,10 @@ function postgresSemaphoreBackend(
   slots: number,
   options: SessionOptions,
 ): Backend<SlotHold<Hold>, Promise<void>> {
+  // Every message names the semaphore, whichever of its locks it is about.
+  const lock = `the PostgreSQL semaphore "${name}"`;
   const lockOn = (lockName: string) =>
-    postgresBackend(lockName, postgresLockKey(lockName), options);
+    postgresBackend(lock, postgresLockKey(lockName), options);
   return semaphoreBackend(
     lockOn(name),
     Array.from({ length: slots }, (_, slot) => lockOn(`${name}.${slot}`)),
@@ -70,8 +72,8 @@ function postgresSemaphoreBackend(
  * `('x' || left(encode(sha256(convert_to(name || '.' || i, 'UTF8')), 'hex'), 16))::bit(64)::bigint`.
  * Clients
  * that disagree on `slots` never let in more holders than the largest
- * number in use. With your own `sql` client, the gate's holder needs
- * `slots + 1` free connections.
+ * number in use. The gate's holder uses `slots + 1` sessions while it
+ * waits.
  *
  * @example Usage
  * ```ts ignore

@@ -1,22 +1,27 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 // One hold of a PostgreSQL lock: its connection opened within the call's
 // bounds, the lock statement raced against an abort, the lease that keeps
-// the hold, and the release within a bound.
+// the hold once a query answered after the grant proves the session alive,
+// and the release within a bound.
 
 import type { LockMode, ResolvedAcquireOptions } from "./_options.ts";
 import {
   bounded,
   type Connection,
   openConnection,
-  reserveConnection,
+  type Rows,
+  type Source,
 } from "./_pg_connect.ts";
-import { codeOf, postgresError } from "./_pg_errors.ts";
-import { Lease } from "./_pg_lease.ts";
+import {
+  codeOf,
+  PostgresConnectionError,
+  postgresError,
+} from "./_pg_errors.ts";
+import { Lease, serverReason } from "./_pg_lease.ts";
 import { databaseUrl, type PostgresClient } from "./_pg_options.ts";
 import {
   type Keepalive,
   lockStatement,
-  resetStatement,
   type SessionSettings,
   setStatement,
   unlockStatement,
@@ -38,7 +43,6 @@ export interface SessionOptions {
 export interface Hold {
   connection: Connection;
   lease: Lease;
-  settings: SessionSettings;
   mode: LockMode;
   token: bigint | undefined;
 }
@@ -52,7 +56,8 @@ const ABORTED = Symbol("aborted");
 
 /** What one acquire call is about. */
 interface Call {
-  name: string;
+  /** The lock for messages: `the PostgreSQL lock "jobs"`. */
+  lock: string;
   key: bigint;
   mode: LockMode;
   options: SessionOptions;
@@ -62,69 +67,86 @@ interface Call {
   blocking: boolean;
 }
 
-/**
- * A connection for a call: within its deadline or the floor, else within
- * `connectTimeout`.
- *
- * @throws A {@linkcode PostgresConnectionError} naming the server; the
- * signal's reason when aborted.
- */
-async function connectFor(call: Call): Promise<Connection> {
-  const { options, signal } = call;
-  const wait = call.blocking ? call.deadline - performance.now() : 0;
-  const ms = Math.min(
-    options.connectTimeout,
-    Math.max(wait, CONNECT_FLOOR_MS),
-  );
-  try {
-    return options.sql === undefined
-      ? await openConnection(options.url ?? databaseUrl(), ms, signal)
-      : await reserveConnection(options.sql, ms, signal);
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    const server = (error as { server?: string }).server ?? "";
-    throw postgresError("Cannot connect for", call.name, server, error);
-  }
+/** Where a lock's sessions go: `url`, `sql`, else `DATABASE_URL`. */
+function sourceOf(options: SessionOptions): Source {
+  const { url, sql } = options;
+  return { url: url ?? (sql ? undefined : databaseUrl()), sql };
 }
 
 /**
- * Runs `sql` on the connection; an abort of `signal` settles at once.
+ * The bound on connecting for a call and what set it: its time left, at
+ * least the floor, at most `connectTimeout`.
+ */
+function connectBound(call: Call): [number, string] {
+  const left = call.blocking ? call.deadline - performance.now() : 0;
+  const { connectTimeout } = call.options;
+  if (connectTimeout <= Math.max(left, CONNECT_FLOOR_MS)) {
+    return [connectTimeout, "connectTimeout"];
+  }
+  return left >= CONNECT_FLOOR_MS
+    ? [left, "the call's timeout"]
+    : [CONNECT_FLOOR_MS, "the floor for connecting"];
+}
+
+/**
+ * A connection for a call (a kept one unless `fresh`), within its bound.
  *
- * @returns The last result's `held`, or ABORTED. On an abort, the query is
- * abandoned, a grant that won the race is unlocked on a user's connection,
- * and the connection is let go (after `reset`) in the background.
+ * @throws A {@linkcode PostgresConnectionError} naming the server, the
+ * bound and what to do; the signal's reason when aborted.
+ */
+async function connectFor(call: Call, fresh: boolean): Promise<Connection> {
+  const [ms, bound] = connectBound(call);
+  const source = sourceOf(call.options);
+  try {
+    return await openConnection(source, ms, call.signal, fresh);
+  } catch (error) {
+    if (call.signal.aborted) throw call.signal.reason;
+    const server = (error as { server?: string }).server ?? "";
+    let advice: string | undefined;
+    if (codeOf(error) === "TIMEOUT") {
+      (error as Error).message += ` (${bound})`;
+      advice =
+        `Check that the host is reachable and that the URL names a PostgreSQL server, or ${
+          bound === "connectTimeout"
+            ? "raise connectTimeout"
+            : "give the call a longer timeout"
+        }`;
+    }
+    if (source.url === undefined && source.sql === undefined) {
+      advice =
+        "No url was given and DATABASE_URL is not set (or not readable), so the client's PG* defaults were used: pass url, or set DATABASE_URL";
+    }
+    throw postgresError("Cannot connect for", call.lock, server, error, advice);
+  }
+}
+
+/** The `held` column of the last result of several statements. */
+function lastHeld(results: Rows): unknown {
+  const last = results[results.length - 1];
+  const rows = (Array.isArray(last) ? last : results) as Rows;
+  return rows[0]?.held;
+}
+
+/**
+ * Runs the lock statement; an abort of `signal` settles at once and ends
+ * the connection, so that a grant that wins the race dies with the session.
+ *
+ * @returns The `held` column, or ABORTED.
  */
 async function lockRacingAbort(
   connection: Connection,
   sql: string,
-  unlock: string,
-  reset: string,
   signal: AbortSignal,
 ): Promise<unknown> {
-  const query = connection.session.unsafe(sql);
-  const outcome = (async () => {
-    // Several statements give one result each: the last one tells.
-    const results = await query as ArrayLike<unknown>;
-    const last = results[results.length - 1];
-    const rows = (Array.isArray(last) ? last : results) as ArrayLike<
-      Record<string, unknown>
-    >;
-    return rows[0]?.held;
-  })();
-  const held = await bounded(outcome, Infinity, signal, "the lock")
-    .catch((error) => {
-      if (!signal.aborted) throw error;
-      return ABORTED;
-    });
-  if (held === ABORTED) {
-    connection.abandon(query);
-    outcome.then(async (granted) => {
-      if (granted !== null && granted !== undefined) {
-        await connection.session.unsafe(unlock);
-      }
-    }).catch(() => {}).finally(() => connection.finish(false, reset));
+  const outcome = connection.query(sql).then(lastHeld);
+  try {
+    return await bounded(outcome, Infinity, signal, "the lock");
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    outcome.catch(() => {});
+    connection.destroy();
+    return ABORTED;
   }
-  return held;
 }
 
 /**
@@ -137,7 +159,7 @@ function statementFor(call: Call, settings: SessionSettings): string {
   call.options.logger?.debug(
     `${
       once ? "Trying" : "Waiting for"
-    } the ${call.mode} lock "${call.name}" (${call.key})`,
+    } ${call.lock} (${call.key}, ${call.mode})`,
   );
   return lockStatement(
     setStatement(settings),
@@ -148,15 +170,18 @@ function statementFor(call: Call, settings: SessionSettings): string {
 }
 
 /**
- * Takes an advisory lock on a connection of its own.
+ * Takes an advisory lock on a connection of its own. A kept connection
+ * whose session had ended while it was idle (it failed before the server
+ * said anything) is replaced once, within the call's bounds.
  *
+ * @param lock The lock for messages: `the PostgreSQL lock "jobs"`.
  * @returns The hold, or undefined when a try failed or the timeout passed.
  * @throws `signal.reason` when aborted; a
  * {@linkcode PostgresConnectionError} when the server cannot be reached or
  * the session ends.
  */
 export async function acquireHold(
-  name: string,
+  lock: string,
   key: bigint,
   mode: LockMode,
   acquireOptions: ResolvedAcquireOptions,
@@ -169,9 +194,28 @@ export async function acquireHold(
     : AbortSignal.any([acquireOptions.signal, objectSignal]);
   signal.throwIfAborted();
   const deadline = performance.now() + (timeout ?? Infinity);
-  const call: Call = { name, key, mode, options, signal, deadline, blocking };
-  const connection = await connectFor(call);
-  const { keepalive, lease } = options;
+  const call: Call = { lock, key, mode, options, signal, deadline, blocking };
+  const first = await connectFor(call, false);
+  try {
+    return await holdOn(call, first);
+  } catch (error) {
+    const ended = error instanceof PostgresConnectionError;
+    if (!first.unheardSinceReuse || signal.aborted || !ended) throw error;
+    options.logger?.debug(
+      `The kept session for ${lock} had ended (${
+        (error as Error).message
+      }): trying once more on a new one`,
+    );
+  }
+  return await holdOn(call, await connectFor(call, true));
+}
+
+/** The lock statement of a call on `connection`, and the hold it gives. */
+async function holdOn(
+  call: Call,
+  connection: Connection,
+): Promise<Hold | undefined> {
+  const { keepalive, lease } = call.options;
   const settings = { keepalive, lease, version: connection.version };
   const sentAt = performance.now();
   let held: unknown;
@@ -179,19 +223,36 @@ export async function acquireHold(
     held = await lockRacingAbort(
       connection,
       statementFor(call, settings),
-      unlockStatement(mode, key),
-      resetStatement(settings),
-      signal,
+      call.signal,
     );
   } catch (error) {
-    return gaveUp(call, connection, settings, error);
+    return gaveUp(call, connection, error);
   }
-  if (held === ABORTED) throw signal.reason;
+  if (held === ABORTED) throw call.signal.reason;
   if (held === null || held === undefined) {
-    await connection.finish(true, resetStatement(settings));
+    await connection.finish(true);
     return undefined;
   }
-  return await holdOf(call, connection, settings, held, sentAt);
+  const lost = (reason: string) => {
+    const message =
+      `Lost ${call.lock} on the server at ${connection.server}: ${reason}`;
+    call.options.logger?.debug(message);
+    return new Error(message);
+  };
+  const provenAt = await proveAlive(call, connection, sentAt);
+  const hold: Hold = {
+    connection,
+    lease: new Lease(connection, lease, provenAt, lost),
+    mode: call.mode,
+    token: typeof held === "string" && held !== "" ? BigInt(held) : undefined,
+  };
+  if (connection.version !== 0 && connection.version < 14) {
+    call.options.logger?.debug(
+      `PostgreSQL ${connection.version} has no idle_session_timeout: only the keepalives bound a lost holder`,
+    );
+  }
+  call.options.logger?.debug(`Acquired ${call.lock}`);
+  return hold;
 }
 
 /**
@@ -201,94 +262,89 @@ export async function acquireHold(
 async function gaveUp(
   call: Call,
   connection: Connection,
-  settings: SessionSettings,
   error: unknown,
 ): Promise<undefined> {
   if (codeOf(error) !== LOCK_NOT_AVAILABLE || !Number.isFinite(call.deadline)) {
     connection.destroy();
     throw postgresError(
       "Lost the session while acquiring",
-      call.name,
+      call.lock,
       connection.server,
-      error,
+      serverReason(connection, error),
     );
   }
-  await connection.finish(true, resetStatement(settings));
-  call.options.logger?.debug(
-    `Gave up on the PostgreSQL lock "${call.name}": its timeout passed`,
-  );
+  await connection.finish(true);
+  call.options.logger?.debug(`Gave up on ${call.lock}: its timeout passed`);
   return undefined;
 }
 
-/** The hold of a granted lock, its lease started (and renewed if due). */
-async function holdOf(
+/**
+ * The time from which the server cannot free a lock granted on
+ * `connection` before a lease has passed: when the grant came soon after
+ * the lock statement was sent (`sentAt`), that; after a longer wait, the
+ * send time of a query answered after the grant. Bounded by the lease and
+ * by the call's time left (at least the connect floor) and signal.
+ *
+ * @throws A {@linkcode PostgresConnectionError} when the session does not
+ * answer in time, having ended it (so the grant dies with it).
+ */
+async function proveAlive(
   call: Call,
   connection: Connection,
-  settings: SessionSettings,
-  held: unknown,
   sentAt: number,
-): Promise<Hold> {
-  const { name, options } = call;
-  const lease = new Lease(connection, options.lease, sentAt, (reason) => {
-    const message =
-      `Lost the PostgreSQL lock "${name}" on the server at ${connection.server}: ${reason}`;
-    options.logger?.debug(message);
-    return new Error(message);
-  });
-  if (connection.version !== 0 && connection.version < 14) {
-    options.logger?.debug(
-      `PostgreSQL ${connection.version} has no idle_session_timeout: only the keepalives bound a lost holder`,
-    );
-  }
-  const hold: Hold = {
-    connection,
-    lease,
-    settings,
-    mode: call.mode,
-    token: typeof held === "string" && held !== "" ? BigInt(held) : undefined,
-  };
-  if (!await lease.renewIfDue()) {
+): Promise<number> {
+  const { lease } = call.options;
+  if (!Lease.proofDue(sentAt, lease)) return sentAt;
+  const at = performance.now();
+  const ms = Math.min(
+    Lease.usable(lease),
+    Math.max(call.deadline - at, CONNECT_FLOOR_MS),
+  );
+  try {
+    await bounded(connection.query("SELECT 1"), ms, call.signal, "a query");
+    return at;
+  } catch (error) {
+    connection.destroy();
+    if (call.signal.aborted) throw call.signal.reason;
     throw postgresError(
       "Lost the session right after acquiring",
-      name,
+      call.lock,
       connection.server,
-      lease.lost.signal.reason,
+      serverReason(connection, error),
     );
   }
-  options.logger?.debug(`Acquired the PostgreSQL lock "${name}"`);
-  return hold;
 }
 
 /**
  * Unlocks and ends a hold within min(lease, RELEASE_MS); when the server
  * cannot be told in time, the connection is destroyed (the server frees the
- * lock when the lease runs out).
+ * lock when the lease runs out, or at once when the socket closes).
  */
 export async function releaseHold(
-  name: string,
+  lock: string,
   key: bigint,
   hold: Hold,
   logger: SessionOptions["logger"],
 ): Promise<void> {
-  const { connection, lease, settings } = hold;
+  const { connection, lease } = hold;
   lease.stop();
   if (lease.lost.signal.aborted) return;
-  const ms = Math.min(settings.lease, RELEASE_MS);
+  const ms = Math.min(lease.ms, RELEASE_MS);
   try {
     await bounded(
-      connection.session.unsafe(unlockStatement(hold.mode, key)),
+      connection.query(unlockStatement(hold.mode, key)),
       ms,
       undefined,
       "the unlock",
     );
   } catch (error) {
     logger?.debug(
-      `Could not unlock the PostgreSQL lock "${name}" on the server at ${connection.server} (${
+      `Could not unlock ${lock} on the server at ${connection.server} (${
         (error as Error).message
       }): closed the connection, so the server frees the lock when the lease runs out`,
     );
     connection.destroy();
     return;
   }
-  await connection.finish(true, resetStatement(settings));
+  await connection.finish(true);
 }

@@ -1,6 +1,6 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 // Every SQL text of the PostgreSQL locks, built in one place: the session's
-// settings and their reset, the lock statements and the unlock.
+// settings, the lock statements and the unlock.
 
 import type { LockMode } from "./_options.ts";
 
@@ -51,12 +51,6 @@ function settingsOf(settings: SessionSettings): [string, string | number][] {
 export function setStatement(settings: SessionSettings): string {
   return settingsOf(settings).map(([name, value]) => `SET ${name} = ${value}`)
     .join("; ");
-}
-
-/** Puts back what a lock set on a session reserved from a user's client. */
-export function resetStatement(settings: SessionSettings): string {
-  return [...settingsOf(settings).map(([name]) => name), "lock_timeout"]
-    .map((name) => `RESET ${name}`).join("; ");
 }
 
 function suffix(mode: LockMode): string {

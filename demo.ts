@@ -31,17 +31,10 @@ async function worker(
   locked: boolean,
   url: string,
 ) {
-  // With PostgreSQL, one client per process: each acquisition reserves its
-  // connection instead of opening a session of its own.
-  const sql = url === "" ? undefined : (await import("postgres")).default(url, {
-    max: 1,
-    onnotice: () => {},
-  });
-  const lock = sql === undefined
+  // With PostgreSQL, the lock keeps its session for the next acquisition.
+  const lock = url === ""
     ? new InterProcessLock(lockPath)
-    : new (await import("./postgres.ts")).PostgresLock("demo-counter", {
-      sql,
-    });
+    : new (await import("./postgres.ts")).PostgresLock("demo-counter", { url });
   let longestWait = 0;
   const start = performance.now();
   for (let i = 0; i < n; i++) {
@@ -54,7 +47,6 @@ async function worker(
     if (locked) await lock.release();
   }
   const elapsed = performance.now() - start;
-  await sql?.end();
   console.log(JSON.stringify({ pid: Deno.pid, n, elapsed, longestWait }));
 }
 

@@ -10,16 +10,20 @@
  * kill, network loss), a waiter waits in the server and is woken at once,
  * and shared and exclusive modes map onto the reader-writer lock.
  *
- * - Every hold lives on a session of its own: with `url`, a connection that
- *   the lock opens (on a socket it can destroy; only the URL's first host)
- *   and, after a clean unlock, keeps for a second for the next acquisition
- *   on the same URL (idle, it never keeps a script from exiting; a test
- *   calls {@linkcode closeIdleSessions} at its end); with `sql`, a connection
- *   reserved from your client's pool and given back.
+ * - Every hold lives on a session of its own, on a connection that the
+ *   lock opens (on a socket it can destroy; only the first host) and, after
+ *   a clean unlock, keeps for a second for the next acquisition on the same
+ *   server (idle, it never keeps a script from exiting; a test calls
+ *   {@linkcode closeIdleSessions} at its end). With `url` it connects there
+ *   (`DATABASE_URL` without one); with `sql`, where and as your client
+ *   connects (host, port, database, user, password, TLS, its `socket`
+ *   factory): your client's pool is never used, so no lock, setting or lost
+ *   session can stay on a connection of yours. A kept connection whose
+ *   session ended while idle is replaced once, within the call's bounds.
  * - Waiting happens in the server (`pg_advisory_lock`); `timeout` becomes
- *   `lock_timeout`; `signal` rejects the call at once and ends the session
- *   (on your client's connection: cancels the query, then unlocks whatever a
- *   racing grant took), so an aborted call never leaves a lock held.
+ *   `lock_timeout`; `signal` rejects the call at once and ends the session,
+ *   so an aborted call never leaves a lock held, even one granted as it
+ *   aborted.
  * - Everything is bounded. Connecting: by the call's timeout (at least 1 s,
  *   so `timeout: 0` may take up to 1 s to connect), or `connectTimeout`
  *   (10 s) without one, and by its signal. Past that the call throws
@@ -35,10 +39,14 @@
  *   heartbeat (`SELECT 1`) runs every third of the lease. The hold is valid
  *   until the send time of the last answered query plus the lease minus a
  *   tenth: the server's idle timer starts after its answer, so it cannot
- *   free the lock before that, and the holder always knows first.
+ *   free the lock before that, and the holder always knows first. A grant
+ *   that came after a wait longer than a third of the lease is proven
+ *   first: `acquire()` returns once a query sent after the grant is
+ *   answered, so a wait of any length is never a loss.
  *   `isValid()` reads the clock (a process that was paused or blocked past
- *   the lease gets false at once), and `signal` aborts at that moment. The
- *   cost: one round trip per third of a lease (about 80 bytes).
+ *   the lease gets false at once, and the reason says so), and `signal`
+ *   aborts at that moment. The cost: one round trip per third of a lease
+ *   (about 80 bytes).
  * - PostgreSQL 14+ for `idle_session_timeout` and
  *   `client_connection_check_interval` (a waiter whose client died leaves the
  *   server's queue within a second). On older servers the holder still
@@ -68,12 +76,18 @@
  * - PgBouncer in transaction pooling mode cannot carry these locks: a
  *   session lock needs the same server session from acquire to release.
  *   Session pooling works.
- * - Errors name the lock, the server (host:port, never the password), the
- *   server's reason and SQLSTATE, and what to do; the client's error is the
- *   `cause`.
+ * - Errors name the lock (a semaphore's errors name the semaphore), the
+ *   server (host:port, never the password), the server's reason and
+ *   SQLSTATE (on a plain connection also when the server ended an idle
+ *   session, such as `57P01` for `pg_terminate_backend`), the bound that
+ *   applied, and what to do; the client's error is the `cause`.
+ * - The client: `npm:postgres` 3.4.9 throws outside any promise when a
+ *   query is written to a connection whose session died (porsager/postgres
+ *   issues 1154, 1199, 1208); the locks never write to a closed connection.
  *
  * Permissions: `--allow-net` for the server, and `--allow-env`: the client
- * reads `PG*` variables even when `url` is given. The client (`npm:postgres`,
+ * reads `PG*` variables even when `url` is given. A missing permission is a
+ * {@linkcode PostgresConnectionError} that names the flag. The client (`npm:postgres`,
  * pinned) is imported by its full specifier: no import map needed.
  *
  * @example Usage
@@ -98,11 +112,7 @@
 import type { LockedDecorator } from "./_decorate.ts";
 import type { LockMode } from "./_options.ts";
 import type { Hold } from "./_pg_session.ts";
-import type {
-  PostgresClient,
-  PostgresLockOptions,
-  PostgresSession,
-} from "./_pg_options.ts";
+import type { PostgresClient, PostgresLockOptions } from "./_pg_options.ts";
 import type { Holds } from "./_holds.ts";
 import { closeIdle } from "./_pg_connect.ts";
 import { PostgresConnectionError } from "./_pg_errors.ts";
@@ -521,5 +531,5 @@ export {
   type PostgresSemaphoreOptions,
 } from "./_pg_semaphore.ts";
 export type { PostgresLockedOptions };
-export type { PostgresClient, PostgresLockOptions, PostgresSession };
+export type { PostgresClient, PostgresLockOptions };
 export type { AcquireOptions, LockedDecorator };

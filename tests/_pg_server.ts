@@ -9,6 +9,8 @@ export interface PgServer {
   url: string;
   /** Why there is no server (then `url` is ""). */
   reason?: string;
+  /** Restarts the server (a throwaway cluster only). */
+  restart?: () => void;
 }
 
 let started: Promise<PgServer> | undefined;
@@ -146,7 +148,15 @@ function start(): PgServer {
       // Best effort.
     }
   });
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres` };
+  const restart = () => {
+    const again = runSync(
+      [pgCtl, "-D", data, "-o", options, "-l", `${dir}/log`, "-m", "fast"]
+        .concat(["-w", "restart"]),
+      user,
+    );
+    if (!again.success) throw new Error("pg_ctl restart failed");
+  };
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, restart };
 }
 
 /**

@@ -1,6 +1,7 @@
-// A TCP proxy for the tests: forwards to a server until told to stall
-// (forward nothing, close nothing: a middlebox that keeps TCP alive) or to
-// cut (close every connection).
+// A TCP proxy for the tests: forwards to a server (after `delayMs` each
+// way, as over a network) until told to stall (forward nothing, close
+// nothing: a middlebox that keeps TCP alive) or to cut (close every
+// connection).
 
 /** A proxy in front of `upstream` (host:port) on a free local port. */
 export class Proxy implements AsyncDisposable {
@@ -13,7 +14,10 @@ export class Proxy implements AsyncDisposable {
   #pumps: Promise<void>[] = [];
   #accepting: Promise<void>;
 
-  constructor(upstream: { hostname: string; port: number }) {
+  readonly #delayMs: number;
+
+  constructor(upstream: { hostname: string; port: number }, delayMs = 0) {
+    this.#delayMs = delayMs;
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.port = (this.#listener.addr as Deno.NetAddr).port;
     this.#accepting = this.#accept(upstream);
@@ -77,6 +81,9 @@ export class Proxy implements AsyncDisposable {
         if (n === null) break;
         // A stalled proxy swallows what arrives and sends nothing.
         if (this.#stalled) continue;
+        if (this.#delayMs > 0) {
+          await new Promise((r) => setTimeout(r, this.#delayMs));
+        }
         for (let sent = 0; sent < n;) {
           sent += await to.write(buffer.subarray(sent, n));
         }

@@ -1,12 +1,7 @@
 // The SQL text of the PostgreSQL locks, as strings (no server needed; the
 // PostgreSQL tests run it against a real one).
 import assert from "node:assert/strict";
-import {
-  lockStatement,
-  resetStatement,
-  setStatement,
-  unlockStatement,
-} from "../_pg_sql.ts";
+import { lockStatement, setStatement, unlockStatement } from "../_pg_sql.ts";
 
 const KEEPALIVE = { idle: 10, interval: 5, count: 3 };
 const SETTINGS = { keepalive: KEEPALIVE, lease: 25_000, version: 15 };
@@ -29,17 +24,6 @@ Deno.test("before PostgreSQL 14: no idle_session_timeout, no connection check", 
     setStatement({ ...SETTINGS, version: 0 }),
     /idle_session_timeout/,
   );
-});
-
-Deno.test("the reset puts back every setting a lock makes, lock_timeout too", () => {
-  for (const version of [13, 15]) {
-    const settings = { ...SETTINGS, version };
-    const set = [...setStatement(settings).matchAll(/SET (\w+) =/g)]
-      .map((m) => m[1]);
-    const reset = [...resetStatement(settings).matchAll(/RESET (\w+)/g)]
-      .map((m) => m[1]);
-    assert.deepEqual(reset.sort(), [...set, "lock_timeout"].sort());
-  }
 });
 
 Deno.test("a try: pg_try_advisory_lock, the token only for an exclusive lock", () => {

@@ -424,7 +424,7 @@ pgTest("bad names and options throw TypeError or RangeError", () => {
   assert.throws(
     // @ts-expect-error: not a client
     () => new PostgresLock("x", { sql: {} }),
-    /"sql" must be a postgres client/,
+    /"sql" must be a client of the postgres package/,
   );
   assert.throws(
     () => new PostgresLock("x", { url, keepaliveIdle: -1 }),

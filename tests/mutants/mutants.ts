@@ -135,12 +135,12 @@ export const MUTANTS: Mutant[] = [
   {
     id: "abort-grant-kept",
     why:
-      "a grant that wins the race with an abort stays held on a user's client",
+      "an abort does not end the session: a grant that wins the race stays held",
     file: "_pg_session.ts",
-    find: "if (granted !== null && granted !== undefined) {",
-    replace: "if (false) {",
-    tests: ["tests/pg_test.ts"],
-    filter: "an abort while queued in the server",
+    find: "    connection.destroy();\n    return ABORTED;",
+    replace: "    return ABORTED;",
+    tests: ["tests/pg_ordinary_test.ts"],
+    filter: "300 aborts racing a grant (url)",
   },
   {
     id: "blind-to-rename-over",
@@ -165,7 +165,7 @@ export const MUTANTS: Mutant[] = [
     why:
       "isValid() trusts the timers: a holder paused past its lease is told it still holds",
     file: "_pg_lease.ts",
-    find: "if (performance.now() >= this.#validUntil) {",
+    find: "if (now >= this.#validUntil) {",
     replace: "if (false) {",
     tests: ["tests/pg_lease_test.ts"],
     filter: "event loop blocked past the lease",
@@ -184,10 +184,31 @@ export const MUTANTS: Mutant[] = [
     id: "release-unbounded",
     why: "release() waits for an unlock that cannot reach the server",
     file: "_pg_session.ts",
-    find: "const ms = Math.min(settings.lease, RELEASE_MS);",
+    find: "const ms = Math.min(lease.ms, RELEASE_MS);",
     replace: "const ms = Infinity;",
     tests: ["tests/pg_lease_test.ts"],
     filter: "release() during a stall",
+  },
+  {
+    id: "lease-from-send",
+    why:
+      "the lease of a grant after a long wait starts from the send time: the wait reads as a loss",
+    file: "_pg_session.ts",
+    find: "if (!Lease.proofDue(sentAt, lease)) return sentAt;",
+    replace: "return sentAt;",
+    tests: ["tests/pg_ordinary_test.ts"],
+    filter: "every kind waits 3 leases over a 5 ms link and gets the lock (url",
+  },
+  {
+    id: "lost-session-kept",
+    why:
+      "a lost hold's session is not ended: the server still grants the lock its holder calls lost",
+    file: "_pg_lease.ts",
+    find:
+      "    this.lost.abort(this.#lostError(reason));\n    this.#connection.destroy();",
+    replace: "    this.lost.abort(this.#lostError(reason));",
+    tests: ["tests/pg_ordinary_test.ts"],
+    filter: "blocked for 0.95 of its lease",
   },
   {
     id: "one-slot-too-many",
