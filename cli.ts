@@ -63,9 +63,9 @@ import {
 import { InterProcessReaderWriterLock } from "./rwlock.ts";
 import { InterProcessSemaphore } from "./semaphore.ts";
 import { readLockOwner } from "./owner.ts";
-import { ANY_FILE } from "./_options.ts";
+import { ANY_FILE } from "./_core/_options.ts";
 import config from "./deno.json" with { type: "json" };
-import { parse, type Parsed, USAGE, UsageError } from "./_cli_args.ts";
+import { parse, type Parsed, USAGE, UsageError } from "./_cli/_args.ts";
 
 /** The exit status of a usage error (EX_USAGE). */
 const EX_USAGE = 64;
@@ -207,7 +207,7 @@ async function openPostgresLock(
 ): Promise<CliLock> {
   const { lockfile, shared, slots } = parsed;
   // Loaded only here: the file locks need no npm package.
-  const pg = await import("./postgres.ts");
+  const pg = await import("./postgres/mod.ts");
   const options = { url };
   if (slots !== undefined) {
     const semaphore = new pg.PostgresSemaphore(lockfile, { ...options, slots });

@@ -22,11 +22,11 @@
  * @module
  */
 
-import type { AcquireOptions, LockOptions } from "./_lock_types.ts";
-import { acquireOptionsOf, lockedDecorator } from "./_decorate.ts";
-import type { LockedDecorator } from "./_decorate.ts";
-import { fileBackend } from "./_file_backend.ts";
-import { Holds } from "./_holds.ts";
+import type { AcquireOptions, LockOptions } from "./_core/types.ts";
+import { acquireOptionsOf, lockedDecorator } from "./_core/_decorate.ts";
+import type { LockedDecorator } from "./_core/_decorate.ts";
+import { fileBackend } from "./_file/_backend.ts";
+import { Holds } from "./_core/_holds.ts";
 import {
   ACQUIRE_KEYS,
   checkObject,
@@ -35,7 +35,7 @@ import {
   resolveAcquireOptions,
   resolveLockOptions,
   toLockPath,
-} from "./_options.ts";
+} from "./_core/_options.ts";
 
 export type { LockedDecorator };
 

@@ -23,13 +23,13 @@
  * @module
  */
 
-import { fileHolds } from "./_file_backend.ts";
-import type { Holds } from "./_holds.ts";
+import { fileHolds } from "./_file/_backend.ts";
+import type { Holds } from "./_core/_holds.ts";
 import {
   type AcquireOptions,
   type LockOptions,
   LockTimeoutError,
-} from "./_lock_types.ts";
+} from "./_core/types.ts";
 
 export { LockTimeoutError };
 export type { AcquireOptions, LockOptions };

@@ -88,6 +88,16 @@
  * - No lock upgrade or downgrade: a write lock asked for while the same
  *   object holds a read lock waits for that read lock's release.
  *
+ * ## Where the code lives
+ *
+ * The root holds the public entry points. `_core/` is what every lock object
+ * is made of, whatever the backend (the `Backend` seam, `Holds`, the
+ * decorator and semaphore combinators, option checks, the shared types);
+ * `_file/` everything that touches a lock file; `_cli/` the command line's
+ * parsing; `postgres/` the PostgreSQL backend, laid out like the root. A
+ * name starting with `_` is private. `tests/layers_test.ts` keeps the core
+ * free of backends and the backends apart.
+ *
  * Measured costs, beside the raw Deno primitive: `bench/RESULTS.md` in the
  * repository.
  *

@@ -39,7 +39,7 @@
  * @module
  */
 
-import { toLockPath } from "./_options.ts";
+import { toLockPath } from "./_core/_options.ts";
 import process from "node:process";
 import {
   BLOCK_SIZE,
@@ -48,11 +48,11 @@ import {
   OWNER_OFFSET,
   type OwnerFields,
   readFully,
-} from "./_record.ts";
+} from "./_file/_record.ts";
 
 const decoder = new TextDecoder();
-import { explain } from "./_explain.ts";
-import { tryLockFile } from "./_file.ts";
+import { explain } from "./_file/_explain.ts";
+import { tryLockFile } from "./_file/_lock_file.ts";
 
 /**
  * Who holds an exclusive lock, as recorded in its lock file.

@@ -22,10 +22,10 @@
  * @module
  */
 
-import { fileHolds } from "./_file_backend.ts";
-import type { Holds } from "./_holds.ts";
-import type { AcquireOptions, LockOptions } from "./_lock_types.ts";
-import type { LockMode } from "./_options.ts";
+import { fileHolds } from "./_file/_backend.ts";
+import type { Holds } from "./_core/_holds.ts";
+import type { AcquireOptions, LockOptions } from "./_core/types.ts";
+import type { LockMode } from "./_core/_options.ts";
 
 /**
  * An inter-process readers-writer lock on a file: fasteners'

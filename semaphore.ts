@@ -40,19 +40,19 @@
  * @module
  */
 
-import { acquireOptionsOf, lockedDecorator } from "./_decorate.ts";
-import type { LockedDecorator } from "./_decorate.ts";
-import { fileSemaphoreBackend } from "./_file_backend.ts";
-import { Holds } from "./_holds.ts";
-import type { AcquireOptions, LockOptions } from "./_lock_types.ts";
+import { acquireOptionsOf, lockedDecorator } from "./_core/_decorate.ts";
+import type { LockedDecorator } from "./_core/_decorate.ts";
+import { fileSemaphoreBackend } from "./_file/_backend.ts";
+import { Holds } from "./_core/_holds.ts";
+import type { AcquireOptions, LockOptions } from "./_core/types.ts";
 import {
   ACQUIRE_KEYS,
   LOCK_KEYS,
   resolveAcquireOptions,
   resolveLockOptions,
   toLockPath,
-} from "./_options.ts";
-import { type SlotHold, splitSlots } from "./_semaphore.ts";
+} from "./_core/_options.ts";
+import { type SlotHold, splitSlots } from "./_core/_semaphore.ts";
 
 /**
  * Options of a semaphore: its number of slots, and the lock options.

@@ -28,7 +28,7 @@ import {
   closeIdleSessions,
   PostgresLock,
   postgresLockKey,
-} from "../postgres.ts";
+} from "../postgres/mod.ts";
 import { pgFailures } from "./pg_failures.ts";
 import { semaphoreBench } from "./semaphore.ts";
 import { pgServer } from "../tests/_pg_server.ts";

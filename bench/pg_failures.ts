@@ -6,7 +6,7 @@ import {
   closeIdleSessions,
   PostgresLock,
   PostgresSemaphore,
-} from "../postgres.ts";
+} from "../postgres/mod.ts";
 import { Proxy, SilentPeer } from "../tests/_proxy.ts";
 
 type Print = (line?: string) => void;

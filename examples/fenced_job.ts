@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { PostgresLock } from "../postgres.ts";
+import { PostgresLock } from "../postgres/mod.ts";
 
 const [url, store, workArg] = Deno.args;
 const workMs = Number(workArg ?? 500);

@@ -3,7 +3,7 @@
 // are skipped with the reason, unless PROCESS_LOCK_REQUIRE_POSTGRES is set
 // (as CI does): then they fail.
 import postgres from "postgres";
-import { closeIdleSessions, postgresLockKey } from "../postgres.ts";
+import { closeIdleSessions, postgresLockKey } from "../postgres/mod.ts";
 import { sleep } from "./_helpers.ts";
 import { pgServer, postgresRequired } from "./_pg_server.ts";
 

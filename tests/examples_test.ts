@@ -121,7 +121,7 @@ function demo(args: string[], databaseUrl?: string) {
     "run",
     "--quiet",
     ...TEST_PERMISSIONS,
-    new URL("../demo.ts", import.meta.url).pathname,
+    new URL("../examples/demo.ts", import.meta.url).pathname,
     ...args,
   ], databaseUrl === undefined ? undefined : { DATABASE_URL: databaseUrl });
 }

@@ -50,7 +50,7 @@ Deno.test("every entry point loads and exports something, also without deno.json
 });
 
 Deno.test("the PostgreSQL connection pins the same npm package as deno.json", () => {
-  const text = Deno.readTextFileSync(new URL("_pg_connect.ts", root));
+  const text = Deno.readTextFileSync(new URL("postgres/_connect.ts", root));
   const pinned = text.match(/^import postgres from "(npm:[^"]+)";$/m)?.[1];
   assert.equal(pinned, config.imports.postgres);
   assert.match(pinned!, /^npm:postgres@\d+\.\d+\.\d+$/);

@@ -2,7 +2,7 @@
 // that is not PostgreSQL, an unreachable or refusing server, server-side
 // timeouts, a blocked event loop, and the errors that say what happened.
 import assert from "node:assert/strict";
-import { PostgresConnectionError, PostgresLock } from "../postgres.ts";
+import { PostgresConnectionError, PostgresLock } from "../postgres/mod.ts";
 import { run, sleep, tempDir } from "./_helpers.ts";
 import {
   eventually,
@@ -341,7 +341,7 @@ pgTest(
 pgTest(
   "the demo with a bad DATABASE_URL says so in one line and exits 69",
   async () => {
-    const demo = new URL("../demo.ts", import.meta.url).pathname;
+    const demo = new URL("../examples/demo.ts", import.meta.url).pathname;
     const out = await run(
       Deno.execPath(),
       ["run", "--quiet", ...PERMS, demo, "--postgres"],

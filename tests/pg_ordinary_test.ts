@@ -10,7 +10,7 @@ import {
   type PostgresLockOptions,
   PostgresReaderWriterLock,
   PostgresSemaphore,
-} from "../postgres.ts";
+} from "../postgres/mod.ts";
 import { run, sleep } from "./_helpers.ts";
 import {
   eventually,

@@ -5,7 +5,7 @@ import {
   PostgresLock,
   PostgresSemaphore,
   postgresSemaphoreLocked,
-} from "../postgres.ts";
+} from "../postgres/mod.ts";
 import { sleep, tempDir } from "./_helpers.ts";
 import { crowd } from "./_crowd.ts";
 import { locksOn, pgTest, unique, url } from "./_pg_helpers.ts";

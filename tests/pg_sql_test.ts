@@ -1,7 +1,11 @@
 // The SQL text of the PostgreSQL locks, as strings (no server needed; the
 // PostgreSQL tests run it against a real one).
 import assert from "node:assert/strict";
-import { lockStatement, setStatement, unlockStatement } from "../_pg_sql.ts";
+import {
+  lockStatement,
+  setStatement,
+  unlockStatement,
+} from "../postgres/_sql.ts";
 
 const KEEPALIVE = { idle: 10, interval: 5, count: 3 };
 const SETTINGS = { keepalive: KEEPALIVE, lease: 25_000, version: 15 };

@@ -9,7 +9,7 @@ import {
   PostgresReaderWriterLock,
   postgresReadLocked,
   postgresWriteLocked,
-} from "../postgres.ts";
+} from "../postgres/mod.ts";
 import { fixture, run, sleep, tempDir } from "./_helpers.ts";
 import {
   eventually,
@@ -499,7 +499,7 @@ pgTest(
 pgTest("a script that acquires and releases exits on its own", async () => {
   const name = unique("exit");
   const script = `import { PostgresLock } from "${
-    new URL("../postgres.ts", import.meta.url).href
+    new URL("../postgres/mod.ts", import.meta.url).href
   }";
 const lock = new PostgresLock(${JSON.stringify(name)}, { url: ${
     JSON.stringify(url)
@@ -570,6 +570,6 @@ Deno.test("loading mod.ts loads no npm package; postgres.ts does", async () => {
     );
     assert.deepEqual(outside, [], entry);
   }
-  const pg = await graph(new URL("postgres.ts", root).pathname);
+  const pg = await graph(new URL("postgres/mod.ts", root).pathname);
   assert.ok(pg.some((m) => m.startsWith("npm:")), pg.join(", "));
 });

@@ -4,7 +4,7 @@
 // here guards a mutant of tests/mutants/mutants.ts.
 import assert from "node:assert/strict";
 import { InterProcessLock, readLockOwner } from "../mod.ts";
-import { writeMark } from "../_record.ts";
+import { writeMark } from "../_file/_record.ts";
 import { fixture, flockHolder, now, run, sleep, tempDir } from "./_helpers.ts";
 
 const HAS_FLOCK = await run("flock", ["--version"]).then(

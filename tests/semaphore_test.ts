@@ -194,7 +194,7 @@ Deno.test("cli --slots: at most N commands at once; -s with --slots and -j 0 are
 });
 
 Deno.test("demo --slots 3: the peak is printed and never passes 3", async () => {
-  const demo = new URL("../demo.ts", import.meta.url).pathname;
+  const demo = new URL("../examples/demo.ts", import.meta.url).pathname;
   const out = await run(Deno.execPath(), [
     "run",
     "--quiet",

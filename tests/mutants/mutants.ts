@@ -24,7 +24,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "same-file",
     why: "a lock taken on a file that left its path counts as held",
-    file: "_file.ts",
+    file: "_file/_lock_file.ts",
     find: "info = statIfSameFile(current, path);",
     replace: "info = current.statSync();",
     tests: ["tests/regressions_test.ts"],
@@ -33,7 +33,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "step-aside",
     why: "a process on a streak never steps aside for a marked waiter",
-    file: "_file_hold.ts",
+    file: "_file/_hold.ts",
     find: "Date.now() - mark.at < MARK_TTL_MS",
     replace: "Date.now() - mark.at < 0",
     tests: ["tests/fairness_test.ts", "tests/regressions_test.ts"],
@@ -42,7 +42,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "owner-kept",
     why: "the owner record is not emptied at release",
-    file: "_record.ts",
+    file: "_file/_record.ts",
     find: "    writeAll(file, EMPTY_OWNER);",
     replace: "    void EMPTY_OWNER;",
     tests: ["tests/regressions_test.ts"],
@@ -50,7 +50,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "early-token",
     why: "the fencing token is taken before the wait, not at the grant",
-    file: "_pg_sql.ts",
+    file: "postgres/_sql.ts",
     find: "SET lock_timeout = ${lockTimeoutMs}; ` +",
     replace: "SET lock_timeout = ${lockTimeoutMs}; SELECT ${token}; ` +",
     tests: ["tests/pg_test.ts"],
@@ -67,7 +67,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "only-release-wakes",
     why: "a waiter wakes for a release only, not when its file leaves the path",
-    file: "_watch.ts",
+    file: "_file/_watch.ts",
     find:
       '      else if (event !== "modify") wake("change");\n      else if (!stillAtPath()) wake("change");\n',
     replace: "      else void stillAtPath;\n",
@@ -77,7 +77,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "no-last-try",
     why: "no last try when the timeout is up",
-    file: "_acquire.ts",
+    file: "_file/_acquire.ts",
     find: "const acquired = this.#isHead() && this.attempt();",
     replace: "const acquired = false;",
     tests: ["tests/lock_test.ts", "tests/file_test.ts"],
@@ -85,7 +85,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "mark-unchecked",
     why: "the waiting mark is renewed without checking the magic",
-    file: "_record.ts",
+    file: "_file/_record.ts",
     find: "if (magic[i] !== MAGIC_BYTES[i]) return;",
     replace: "void magic[i];",
     tests: ["tests/regressions_test.ts"],
@@ -101,7 +101,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "sleep-not-stopped",
     why: "a wake-up does not stop the user's sleep function",
-    file: "_waiters.ts",
+    file: "_file/_waiters.ts",
     find: "stop?.abort(WOKEN);",
     replace: "void WOKEN;",
     tests: ["tests/lock_test.ts"],
@@ -109,7 +109,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "default-delay",
     why: "the default first pause is not fasteners' 10 ms",
-    file: "_options.ts",
+    file: "_core/_options.ts",
     find: "export const DEFAULT_DELAY = 10;",
     replace: "export const DEFAULT_DELAY = 20;",
     tests: ["tests/lock_test.ts"],
@@ -117,7 +117,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "mark-kept",
     why: "a call that gives up leaves its waiting mark",
-    file: "_acquire.ts",
+    file: "_file/_acquire.ts",
     find: "if (this.#file !== undefined) this.#mark?.clear();",
     replace: "if (this.#file !== undefined) this.#mark?.stop();",
     tests: ["tests/regressions_test.ts"],
@@ -126,7 +126,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "mark-not-renewed",
     why: "a waiting call never renews its mark (it expires after 5 s)",
-    file: "_mark.ts",
+    file: "_file/_mark.ts",
     find: "      writeMark(this.#file, this.#mark);\n    }, MARK_REFRESH_MS);",
     replace: "    }, MARK_REFRESH_MS);",
     tests: ["tests/regressions_test.ts"],
@@ -136,7 +136,7 @@ export const MUTANTS: Mutant[] = [
     id: "abort-grant-kept",
     why:
       "an abort does not end the session: a grant that wins the race stays held",
-    file: "_pg_session.ts",
+    file: "postgres/_session.ts",
     find: "    connection.destroy();\n    return ABORTED;",
     replace: "    return ABORTED;",
     tests: ["tests/pg_ordinary_test.ts"],
@@ -145,7 +145,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "blind-to-rename-over",
     why: "a waiter ignores a file renamed over the path (only 'modify')",
-    file: "_watch.ts",
+    file: "_file/_watch.ts",
     find: 'else if (!stillAtPath()) wake("change");',
     replace: "else void stillAtPath;",
     tests: ["tests/regressions_test.ts"],
@@ -154,7 +154,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "no-heartbeat",
     why: "a holder's lease is never renewed: a quiet holder loses its lock",
-    file: "_pg_lease.ts",
+    file: "postgres/_lease.ts",
     find: "void this.#beat();",
     replace: "void 0;",
     tests: ["tests/pg_lease_test.ts"],
@@ -164,7 +164,7 @@ export const MUTANTS: Mutant[] = [
     id: "clock-ignored",
     why:
       "isValid() trusts the timers: a holder paused past its lease is told it still holds",
-    file: "_pg_lease.ts",
+    file: "postgres/_lease.ts",
     find: "if (now >= this.#validUntil) {",
     replace: "if (false) {",
     tests: ["tests/pg_lease_test.ts"],
@@ -174,7 +174,7 @@ export const MUTANTS: Mutant[] = [
     id: "no-idle-timeout",
     why:
       "the server never ends a silent holder's session: a stalled middlebox keeps the lock forever",
-    file: "_pg_sql.ts",
+    file: "postgres/_sql.ts",
     find: '["idle_session_timeout", Math.ceil(lease)],',
     replace: '["idle_session_timeout", 0],',
     tests: ["tests/pg_lease_test.ts"],
@@ -183,7 +183,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "release-unbounded",
     why: "release() waits for an unlock that cannot reach the server",
-    file: "_pg_session.ts",
+    file: "postgres/_session.ts",
     find: "const ms = Math.min(lease.ms, RELEASE_MS);",
     replace: "const ms = Infinity;",
     tests: ["tests/pg_lease_test.ts"],
@@ -193,7 +193,7 @@ export const MUTANTS: Mutant[] = [
     id: "lease-from-send",
     why:
       "the lease of a grant after a long wait starts from the send time: the wait reads as a loss",
-    file: "_pg_session.ts",
+    file: "postgres/_session.ts",
     find: "if (!Lease.proofDue(sentAt, lease)) return sentAt;",
     replace: "return sentAt;",
     tests: ["tests/pg_ordinary_test.ts"],
@@ -203,7 +203,7 @@ export const MUTANTS: Mutant[] = [
     id: "lost-session-kept",
     why:
       "a lost hold's session is not ended: the server still grants the lock its holder calls lost",
-    file: "_pg_lease.ts",
+    file: "postgres/_lease.ts",
     find:
       "    this.lost.abort(this.#lostError(reason));\n    this.#connection.destroy();",
     replace: "    this.lost.abort(this.#lostError(reason));",
@@ -213,7 +213,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "one-slot-too-many",
     why: "the file semaphore lets in one more holder than its slots",
-    file: "_file_backend.ts",
+    file: "_file/_backend.ts",
     find: "{ length: slots },",
     replace: "{ length: slots + 1 },",
     tests: ["tests/semaphore_test.ts"],
@@ -221,7 +221,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: "gate-kept",
     why: "the semaphore's gate is never left: the next caller waits forever",
-    file: "_semaphore.ts",
+    file: "_core/_semaphore.ts",
     find: "await gate.release(gateHold);",
     replace: "void gateHold;",
     tests: ["tests/semaphore_test.ts"],

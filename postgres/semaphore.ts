@@ -1,25 +1,27 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The PostgreSQL semaphore (re-exported by postgres.ts): the semaphore
+// The PostgreSQL semaphore (re-exported by postgres/mod.ts): the semaphore
 // combinator on advisory locks, its class and its decorator.
 
-import type { LockedDecorator } from "./_decorate.ts";
-import { ACQUIRE_KEYS } from "./_options.ts";
-import type { Hold, SessionOptions } from "./_pg_session.ts";
+import type { LockedDecorator } from "../_core/_decorate.ts";
+import { ACQUIRE_KEYS } from "../_core/_options.ts";
+import type { Hold } from "./_session.ts";
+import { postgresLockKey } from "./types.ts";
+import { checkName, type PostgresLockOptions } from "./types.ts";
+import { type Backend, Holds } from "../_core/_holds.ts";
 import {
-  checkName,
-  POSTGRES_KEYS,
-  type PostgresLockOptions,
-} from "./_pg_options.ts";
-import { type Backend, Holds } from "./_holds.ts";
-import { semaphoreBackend, type SlotHold, splitSlots } from "./_semaphore.ts";
-import type { AcquireOptions } from "./_lock_types.ts";
+  semaphoreBackend,
+  type SlotHold,
+  splitSlots,
+} from "../_core/_semaphore.ts";
+import type { AcquireOptions } from "../_core/types.ts";
 import {
   makePostgresDecorator,
   NOT_HELD,
+  POSTGRES_KEYS,
   postgresBackend,
-  postgresLockKey,
   sessionOptionsOf,
-} from "./_pg_backend.ts";
+} from "./_backend.ts";
+import type { SessionOptions } from "./_connect.ts";
 
 /**
  * Options of a {@linkcode PostgresSemaphore}: its number of slots, and the

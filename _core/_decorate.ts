@@ -1,10 +1,10 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 // The decorator code of every lock kind and backend: a wrapper that holds a
 // lock around each call, usable as a plain wrapper and as a TC39 method
-// decorator (re-exported by decorators.ts and postgres.ts).
+// decorator (re-exported by decorators.ts and postgres/mod.ts).
 
 import type { Holds } from "./_holds.ts";
-import type { AcquireOptions } from "./_lock_types.ts";
+import type { AcquireOptions } from "./types.ts";
 import type { LockMode } from "./_options.ts";
 
 /**

@@ -1,6 +1,6 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 // The option types and the timeout error that every lock kind shares
-// (re-exported by lock.ts and postgres.ts).
+// (re-exported by lock.ts and postgres/mod.ts).
 
 /**
  * Options of a lock object, fixed when it is made: fasteners' `sleep_func`

@@ -4,40 +4,23 @@
 // the hold once a query answered after the grant proves the session alive,
 // and the release within a bound.
 
-import type { LockMode, ResolvedAcquireOptions } from "./_options.ts";
+import type { LockMode, ResolvedAcquireOptions } from "../_core/_options.ts";
 import {
-  bounded,
-  type Connection,
-  openConnection,
-  type Rows,
-  type Source,
-} from "./_pg_connect.ts";
+  CONNECT_FLOOR_MS,
+  type ConnectCall,
+  connectFor,
+  type SessionOptions,
+} from "./_connect.ts";
+import { bounded, type Connection, type Rows } from "./_connection.ts";
+import { PostgresConnectionError } from "./errors.ts";
+import { codeOf, postgresError, serverReason } from "./_reasons.ts";
+import { Lease } from "./_lease.ts";
 import {
-  codeOf,
-  PostgresConnectionError,
-  postgresError,
-} from "./_pg_errors.ts";
-import { Lease, serverReason } from "./_pg_lease.ts";
-import { databaseUrl, type PostgresClient } from "./_pg_options.ts";
-import {
-  type Keepalive,
   lockStatement,
   type SessionSettings,
   setStatement,
   unlockStatement,
-} from "./_pg_sql.ts";
-
-/** What a lock's options give each of its sessions. */
-export interface SessionOptions {
-  url: string | undefined;
-  sql: PostgresClient | undefined;
-  logger: { debug(...data: unknown[]): void } | undefined;
-  keepalive: Keepalive;
-  /** The lease, in milliseconds. */
-  lease: number;
-  /** The bound on connecting for a call without a timeout, in ms. */
-  connectTimeout: number;
-}
+} from "./_sql.ts";
 
 /** One hold: its connection, its lease, and what it holds. */
 export interface Hold {
@@ -47,77 +30,15 @@ export interface Hold {
   token: bigint | undefined;
 }
 
-/** A call may always take this long to connect, in milliseconds. */
-export const CONNECT_FLOOR_MS = 1_000;
 /** A release lets go within min(lease, RELEASE_MS) milliseconds. */
 const RELEASE_MS = 5_000;
 const LOCK_NOT_AVAILABLE = "55P03";
 const ABORTED = Symbol("aborted");
 
 /** What one acquire call is about. */
-interface Call {
-  /** The lock for messages: `the PostgreSQL lock "jobs"`. */
-  lock: string;
+interface Call extends ConnectCall {
   key: bigint;
   mode: LockMode;
-  options: SessionOptions;
-  signal: AbortSignal;
-  /** When the call gives up (`performance.now()`), Infinity for never. */
-  deadline: number;
-  blocking: boolean;
-}
-
-/** Where a lock's sessions go: `url`, `sql`, else `DATABASE_URL`. */
-function sourceOf(options: SessionOptions): Source {
-  const { url, sql } = options;
-  return { url: url ?? (sql ? undefined : databaseUrl()), sql };
-}
-
-/**
- * The bound on connecting for a call and what set it: its time left, at
- * least the floor, at most `connectTimeout`.
- */
-function connectBound(call: Call): [number, string] {
-  const left = call.blocking ? call.deadline - performance.now() : 0;
-  const { connectTimeout } = call.options;
-  if (connectTimeout <= Math.max(left, CONNECT_FLOOR_MS)) {
-    return [connectTimeout, "connectTimeout"];
-  }
-  return left >= CONNECT_FLOOR_MS
-    ? [left, "the call's timeout"]
-    : [CONNECT_FLOOR_MS, "the floor for connecting"];
-}
-
-/**
- * A connection for a call (a kept one unless `fresh`), within its bound.
- *
- * @throws A {@linkcode PostgresConnectionError} naming the server, the
- * bound and what to do; the signal's reason when aborted.
- */
-async function connectFor(call: Call, fresh: boolean): Promise<Connection> {
-  const [ms, bound] = connectBound(call);
-  const source = sourceOf(call.options);
-  try {
-    return await openConnection(source, ms, call.signal, fresh);
-  } catch (error) {
-    if (call.signal.aborted) throw call.signal.reason;
-    const server = (error as { server?: string }).server ?? "";
-    let advice: string | undefined;
-    if (codeOf(error) === "TIMEOUT") {
-      (error as Error).message += ` (${bound})`;
-      advice =
-        `Check that the host is reachable and that the URL names a PostgreSQL server, or ${
-          bound === "connectTimeout"
-            ? "raise connectTimeout"
-            : "give the call a longer timeout"
-        }`;
-    }
-    if (source.url === undefined && source.sql === undefined) {
-      advice =
-        "No url was given and DATABASE_URL is not set (or not readable), so the client's PG* defaults were used: pass url, or set DATABASE_URL";
-    }
-    throw postgresError("Cannot connect for", call.lock, server, error, advice);
-  }
 }
 
 /** The `held` column of the last result of several statements. */

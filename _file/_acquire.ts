@@ -7,14 +7,14 @@ import type {
   LockMode,
   ResolvedAcquireOptions,
   ResolvedLockOptions,
-} from "./_options.ts";
+} from "../_core/_options.ts";
 import {
   closeLockFile,
   statIfStill,
   tryLockPath,
   waitInKernel,
-} from "./_file.ts";
-import { isHeldFileValid, won } from "./_file_hold.ts";
+} from "./_lock_file.ts";
+import { isHeldFileValid, won } from "./_hold.ts";
 import { WaitingMark } from "./_mark.ts";
 import { type PathState, stateOf, Waiter } from "./_waiters.ts";
 import { CallWatch } from "./_watch.ts";

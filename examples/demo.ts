@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { InterProcessLock, InterProcessSemaphore } from "./mod.ts";
+import { InterProcessLock, InterProcessSemaphore } from "../mod.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,7 +34,9 @@ async function worker(
   // With PostgreSQL, the lock keeps its session for the next acquisition.
   const lock = url === ""
     ? new InterProcessLock(lockPath)
-    : new (await import("./postgres.ts")).PostgresLock("demo-counter", { url });
+    : new (await import("../postgres/mod.ts")).PostgresLock("demo-counter", {
+      url,
+    });
   let longestWait = 0;
   const start = performance.now();
   for (let i = 0; i < n; i++) {
@@ -125,7 +127,7 @@ function option(name: string, fallback: number): number {
 
 /** The server of `--postgres`: DATABASE_URL, or a throwaway one. */
 async function postgresUrl(): Promise<string> {
-  const { pgServer } = await import("./tests/_pg_server.ts");
+  const { pgServer } = await import("../tests/_pg_server.ts");
   const server = await pgServer();
   if (server.reason !== undefined) {
     console.error(`No PostgreSQL server: ${server.reason}`);
@@ -137,7 +139,9 @@ async function postgresUrl(): Promise<string> {
 
 /** Ends the demo with one line when the server cannot be used. */
 async function checkServer(url: string): Promise<void> {
-  const { PostgresLock, closeIdleSessions } = await import("./postgres.ts");
+  const { PostgresLock, closeIdleSessions } = await import(
+    "../postgres/mod.ts"
+  );
   try {
     await using lock = new PostgresLock("demo-counter", { url });
     await lock.acquire({ timeout: 10_000 });

@@ -5,7 +5,7 @@
 
 import { dirname } from "node:path";
 import { explain } from "./_explain.ts";
-import type { LockMode } from "./_options.ts";
+import type { LockMode } from "../_core/_options.ts";
 import { initBlock } from "./_record.ts";
 
 const OPEN_EXISTING: Deno.OpenOptions = { read: true, write: true };

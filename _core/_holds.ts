@@ -3,7 +3,7 @@
 // PostgreSQL): its write lock and read locks, the disposer that stops its
 // pending calls, scoped holds, and one message for each misuse.
 
-import { type AcquireOptions, LockTimeoutError } from "./_lock_types.ts";
+import { type AcquireOptions, LockTimeoutError } from "./types.ts";
 import {
   type LockMode,
   resolveAcquireOptions,

@@ -1,14 +1,10 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The options of the PostgreSQL locks and the client types they name
-// (re-exported by postgres.ts), and the checks of names and options.
+// The options of the PostgreSQL locks, the client they take, and the key of
+// a lock name.
 
-import {
-  checkLogger,
-  checkObject,
-  checkPositive,
-  describe,
-} from "./_options.ts";
-import type { SessionOptions } from "./_pg_session.ts";
+import { createHash } from "node:crypto";
+import { describe } from "../_core/_options.ts";
+import type { AcquireOptions } from "../_core/types.ts";
 
 /**
  * A `postgres` client (the npm package's `sql`) whose connection options
@@ -116,106 +112,36 @@ export function checkName(name: unknown): asserts name is string {
   if (name.length === 0) throw new TypeError("Lock name must not be empty");
 }
 
-/** The keys of `PostgresLockOptions`. */
-export const POSTGRES_KEYS: readonly string[] = [
-  "url",
-  "sql",
-  "logger",
-  "lease",
-  "connectTimeout",
-  "keepaliveIdle",
-  "keepaliveInterval",
-  "keepaliveCount",
-];
+/**
+ * The advisory-lock key of a lock name: the first 8 bytes of the SHA-256 of
+ * its UTF-8 bytes, as a signed big-endian 64-bit integer. The same in every
+ * version of this module and easy to compute in SQL or another language.
+ *
+ * @param name The lock name.
+ * @returns The key.
+ * @throws {TypeError} If the name is not a non-empty string.
+ *
+ * @example Usage
+ * ```ts
+ * import { postgresLockKey } from "@locks/process-lock/postgres";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(typeof postgresLockKey("nightly-backup"), "bigint");
+ * ```
+ */
+export function postgresLockKey(name: string): bigint {
+  checkName(name);
+  return createHash("sha256").update(name, "utf8").digest().readBigInt64BE(0);
+}
 
 /**
- * Checks the options of a PostgreSQL lock.
+ * Options of the PostgreSQL decorators: the lock's and the acquire options.
  *
- * @throws {TypeError} On an unknown option or one of the wrong type.
- * @throws {RangeError} On a keepalive that is not a positive number.
- */
-export function resolveOptions(options: unknown): SessionOptions {
-  const o = checkObject(options, "PostgreSQL lock options", POSTGRES_KEYS);
-  if (o.url !== undefined && o.sql !== undefined) {
-    throw new TypeError('Give either the option "url" or "sql", not both');
-  }
-  const sql = o.sql as { options?: { host?: unknown } } | undefined;
-  if (sql !== undefined && !Array.isArray(sql?.options?.host)) {
-    throw new TypeError(
-      `Option "sql" must be a client of the postgres package (with its options), got ${
-        describe(sql)
-      }`,
-    );
-  }
-  const logger = checkLogger(o.logger);
-  const idle = Math.ceil(
-    checkPositive(o.keepaliveIdle, "keepaliveIdle", 10_000) / 1000,
-  );
-  const interval = Math.ceil(
-    checkPositive(o.keepaliveInterval, "keepaliveInterval", 5_000) / 1000,
-  );
-  const count = checkPositive(o.keepaliveCount, "keepaliveCount", 3);
-  if (!Number.isInteger(count)) {
-    throw new RangeError(
-      `Option "keepaliveCount" must be a whole number, got ${count}`,
-    );
-  }
-  const lease = checkPositive(
-    o.lease,
-    "lease",
-    (idle + interval * count) * 1000,
-  );
-  if (lease < MIN_LEASE) {
-    throw new RangeError(
-      `Option "lease" must be at least ${MIN_LEASE} ms, got ${lease}`,
-    );
-  }
-  return {
-    url: checkUrl(o.url),
-    sql: o.sql as PostgresClient | undefined,
-    logger,
-    keepalive: { idle, interval, count },
-    lease,
-    connectTimeout: checkPositive(o.connectTimeout, "connectTimeout", 10_000),
-  };
-}
-
-/** The shortest lease, in milliseconds. */
-export const MIN_LEASE = 500;
-
-/**
- * Checks a server URL: a `postgres://` or `postgresql://` URL.
+ * @example Usage
+ * ```ts
+ * import type { PostgresLockedOptions } from "@locks/process-lock/postgres";
  *
- * @throws {TypeError} On anything else.
+ * const options: PostgresLockedOptions = { url: "postgres://db/app", timeout: 5_000 };
+ * ```
  */
-export function checkUrl(url: unknown): string | undefined {
-  if (url === undefined) return undefined;
-  if (typeof url !== "string" && !(url instanceof URL)) {
-    throw new TypeError(
-      `Option "url" must be a string or a URL, got ${describe(url)}`,
-    );
-  }
-  if (!/^postgres(ql)?:\/\//i.test(String(url))) {
-    throw new TypeError(
-      `Option "url" must be a postgres:// or postgresql:// URL, got "${
-        String(url).replace(/:[^:@/]*@/, ":***@")
-      }"`,
-    );
-  }
-  return String(url);
-}
-
-/** `DATABASE_URL`, when set and readable without a prompt. */
-export function databaseUrl(): string | undefined {
-  try {
-    const state = Deno.permissions.querySync({
-      name: "env",
-      variable: "DATABASE_URL",
-    }).state;
-    return state === "granted"
-      ? Deno.env.get("DATABASE_URL") || undefined
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export type PostgresLockedOptions = PostgresLockOptions & AcquireOptions;

@@ -3,7 +3,7 @@
 // arrival order, its holds, its streak and step-aside), and the waiting
 // call that sleeps until a timer, a release, a change or an abort wakes it.
 
-import type { LockMode } from "./_options.ts";
+import type { LockMode } from "../_core/_options.ts";
 
 /** Why a sleep ended. */
 export type WakeReason = "timer" | "release" | "change" | "abort";

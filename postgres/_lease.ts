@@ -3,29 +3,13 @@
 // it, the clock says synchronously whether it still holds, and when it runs
 // out the hold is lost, before the server can free the lock.
 
-import type { Connection } from "./_pg_connect.ts";
-import { codeOf } from "./_pg_errors.ts";
+import type { Connection } from "./_connection.ts";
+import { serverReason } from "./_reasons.ts";
 
 /** The heartbeat runs every lease / BEATS_PER_LEASE. */
 const BEATS_PER_LEASE = 3;
 /** The hold ends a lease / MARGIN_PARTS before the server may free it. */
 const MARGIN_PARTS = 10;
-const SQLSTATE = /^[0-9A-Z]{5}$/;
-
-/**
- * The error to report for a failure on `connection`: the server's own
- * reason when it ended the session (a FATAL message it sent), else `error`.
- */
-export function serverReason(connection: Connection, error: unknown): unknown {
-  const farewell = connection.farewell;
-  if (farewell === undefined || SQLSTATE.test(codeOf(error) ?? "")) {
-    return error;
-  }
-  return Object.assign(new Error(farewell.message), {
-    code: farewell.code,
-    cause: error,
-  });
-}
 
 /** Why a connection closed under a hold, in words. */
 function closedReason(connection: Connection): string {

@@ -3,8 +3,8 @@
 // owner record, the streak of this process, and the step-aside at release
 // when another process waits.
 
-import type { LockMode, ResolvedLockOptions } from "./_options.ts";
-import { closeLockFile, statIfSameFile } from "./_file.ts";
+import type { LockMode, ResolvedLockOptions } from "../_core/_options.ts";
+import { closeLockFile, statIfSameFile } from "./_lock_file.ts";
 import {
   clearMark,
   clearOwner,

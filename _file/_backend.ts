@@ -3,15 +3,15 @@
 // semaphore of slot files), and the holds of a new file lock object.
 
 import { acquireFile } from "./_acquire.ts";
-import { isHeldFileValid, releaseFile } from "./_file_hold.ts";
-import { type Backend, Holds } from "./_holds.ts";
-import { semaphoreBackend, type SlotHold } from "./_semaphore.ts";
+import { isHeldFileValid, releaseFile } from "./_hold.ts";
+import { type Backend, Holds } from "../_core/_holds.ts";
+import { semaphoreBackend, type SlotHold } from "../_core/_semaphore.ts";
 import {
   absoluteLockPath,
   type ResolvedLockOptions,
   resolveLockOptions,
   toLockPath,
-} from "./_options.ts";
+} from "../_core/_options.ts";
 
 /** Locks on the file at `path`, with a lock object's options. */
 export function fileBackend(

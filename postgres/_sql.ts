@@ -2,7 +2,7 @@
 // Every SQL text of the PostgreSQL locks, built in one place: the session's
 // settings, the lock statements and the unlock.
 
-import type { LockMode } from "./_options.ts";
+import type { LockMode } from "../_core/_options.ts";
 
 /** TCP keepalive settings of a session, in whole seconds and a count. */
 export interface Keepalive {
