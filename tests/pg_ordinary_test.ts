@@ -209,7 +209,12 @@ for (const which of ["url", "sql"] as const) {
           const controller = new AbortController();
           const waiting = b.acquire({ signal: controller.signal })
             .catch(() => false);
-          await sleep(2);
+          // Queued in the server, so that the abort races the grant itself.
+          await eventually(
+            async () => (await locksOn(name)).waiting === 1,
+            "queued",
+            2_000,
+          );
           const releasing = a.release();
           setTimeout(() => controller.abort(new Error("stop")), i % 4);
           await releasing;
