@@ -14,6 +14,11 @@ if (server.reason !== undefined) {
 }
 const ignore = server.reason !== undefined && !required;
 export const url = server.url;
+/** The server's host and port, for a test proxy in front of it. */
+export const upstream = () => {
+  const u = new URL(url);
+  return { hostname: u.hostname, port: Number(u.port || 5432) };
+};
 export const PERMS = [
   "--allow-read",
   "--allow-write",

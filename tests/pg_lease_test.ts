@@ -13,14 +13,10 @@ import {
   query,
   settledWithin,
   unique,
+  upstream,
   url,
 } from "./_pg_helpers.ts";
 import { Proxy, SilentPeer } from "./_proxy.ts";
-
-const upstream = () => {
-  const u = new URL(url);
-  return { hostname: u.hostname, port: Number(u.port || 5432) };
-};
 
 pgTest(
   "a stalled middlebox: the holder learns of the loss before another client acquires, within the lease",

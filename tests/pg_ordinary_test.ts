@@ -20,14 +20,10 @@ import {
   query,
   server,
   unique,
+  upstream,
   url,
 } from "./_pg_helpers.ts";
 import { Proxy } from "./_proxy.ts";
-
-const upstream = () => {
-  const u = new URL(url);
-  return { hostname: u.hostname, port: Number(u.port || 5432) };
-};
 
 /** A client of the user's own, closed at the end of the block. */
 function userClient(max = 2) {
