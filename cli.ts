@@ -55,15 +55,10 @@
  * @module
  */
 
-import {
-  type AcquireOptions,
-  InterProcessLock,
-  type LockOptions,
-} from "./lock.ts";
+import { type AcquireOptions, InterProcessLock } from "./lock.ts";
 import { InterProcessReaderWriterLock } from "./rwlock.ts";
 import { InterProcessSemaphore } from "./semaphore.ts";
 import { readLockOwner } from "./owner.ts";
-import { ANY_FILE } from "./_core/_options.ts";
 import config from "./deno.json" with { type: "json" };
 import { parse, type Parsed, USAGE, UsageError } from "./_cli/_args.ts";
 
@@ -79,7 +74,7 @@ const EX_LOST = 75;
 const LOST_GRACE_MS = 5_000;
 
 /** As in flock(1), a directory or a read-only file can be the lock. */
-const ANY_FILE_OPTIONS = { [ANY_FILE]: true } as LockOptions;
+const ANY_FILE = { anyFile: true } as const;
 
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGHUP: 1,
@@ -99,7 +94,8 @@ const SIGNAL_NUMBERS: Record<string, number> = {
   SIGTERM: 15,
 };
 
-function holderText(lockfile: string): string {
+/** Who holds the lock on `lockfile`, as its owner record says ("" if unknown). */
+function describeOwner(lockfile: string): string {
   try {
     const owner = readLockOwner(lockfile);
     if (owner === null) return "";
@@ -132,25 +128,29 @@ function holderText(lockfile: string): string {
  */
 export async function main(args: string[]): Promise<number> {
   let parsed: Parsed;
+  let lock: CliLock;
   try {
     parsed = parse(args);
+    if (parsed.help || parsed.version) {
+      console.log(parsed.help ? USAGE : `process-lock ${config.version}`);
+      return 0;
+    }
+    lock = await makeCliLock(parsed);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    // The lock objects check the rest (the --postgres URL, the name).
+    if (!(error instanceof UsageError || error instanceof TypeError)) {
+      throw error;
+    }
     console.error(`process-lock: ${error.message} (try --help)`);
     return EX_USAGE;
   }
-  if (parsed.help || parsed.version) {
-    console.log(parsed.help ? USAGE : `process-lock ${config.version}`);
-    return 0;
-  }
-  const lock = await openLock(parsed);
   const started = performance.now();
   const outcome = await waitForLock(lock, parsed);
   if (outcome !== "acquired") return outcome;
   try {
     if (parsed.verbose) {
       say(
-        `got ${lock.held()} on ${parsed.lockfile} after ${
+        `got ${lock.describeHeld()} on ${parsed.lockfile} after ${
           (performance.now() - started).toFixed(0)
         } ms`,
       );
@@ -180,28 +180,28 @@ interface CliLock {
    */
   dispose: (() => void) | undefined;
   /** Who holds the lock, as far as can be told ("" when unknown). */
-  holder(): string;
+  describeOwner(): string;
   /** Aborts when a held lock is lost (PostgreSQL only). */
   lost(): AbortSignal | undefined;
   /** What is held ("slot 2 of 4"), for --verbose. */
-  held(): string;
+  describeHeld(): string;
 }
 
 /** Makes the lock of the chosen backend (file or PostgreSQL) and kind. */
-function openLock(parsed: Parsed): Promise<CliLock> | CliLock {
+function makeCliLock(parsed: Parsed): Promise<CliLock> | CliLock {
   return parsed.postgres === undefined
-    ? openFileLock(parsed)
-    : openPostgresLock(parsed, parsed.postgres);
+    ? makeFileLock(parsed)
+    : makePostgresLock(parsed, parsed.postgres);
 }
 
 /** What the command holds, for --verbose. */
-function heldText(parsed: Parsed, slot: number | undefined): string {
+function describeHeld(parsed: Parsed, slot: number | undefined): string {
   return parsed.slots !== undefined
     ? `slot ${slot} of ${parsed.slots}`
     : `the ${parsed.shared ? "shared" : "exclusive"} lock`;
 }
 
-async function openPostgresLock(
+async function makePostgresLock(
   parsed: Parsed,
   url: string,
 ): Promise<CliLock> {
@@ -215,9 +215,9 @@ async function openPostgresLock(
       take: (o) => semaphore.acquire(o),
       release: () => semaphore.release(),
       dispose: undefined,
-      holder: () => "",
+      describeOwner: () => "",
       lost: () => semaphore.signal,
-      held: () => heldText(parsed, semaphore.slot),
+      describeHeld: () => describeHeld(parsed, semaphore.slot),
     };
   }
   const lock = shared
@@ -231,19 +231,19 @@ async function openPostgresLock(
     release: () =>
       lock instanceof pg.PostgresLock ? lock.release() : lock.releaseReadLock(),
     dispose: undefined,
-    holder: () => "",
+    describeOwner: () => "",
     lost: () => lock.signal,
-    held: () => heldText(parsed, undefined),
+    describeHeld: () => describeHeld(parsed, undefined),
   };
 }
 
-function openFileLock(parsed: Parsed): CliLock {
+function makeFileLock(parsed: Parsed): CliLock {
   const { lockfile, shared, slots } = parsed;
   const lock = slots !== undefined
     ? new InterProcessSemaphore(lockfile, { slots })
     : shared
-    ? new InterProcessReaderWriterLock(lockfile, ANY_FILE_OPTIONS)
-    : new InterProcessLock(lockfile, ANY_FILE_OPTIONS);
+    ? new InterProcessReaderWriterLock(lockfile, ANY_FILE)
+    : new InterProcessLock(lockfile, ANY_FILE);
   return {
     take: (o) =>
       lock instanceof InterProcessReaderWriterLock
@@ -256,10 +256,10 @@ function openFileLock(parsed: Parsed): CliLock {
     dispose: parsed.timeoutMs === undefined
       ? () => lock[Symbol.dispose]()
       : undefined,
-    holder: () => holderText(lockfile),
+    describeOwner: () => describeOwner(lockfile),
     lost: () => undefined,
-    held: () =>
-      heldText(
+    describeHeld: () =>
+      describeHeld(
         parsed,
         lock instanceof InterProcessSemaphore ? lock.slot : undefined,
       ),
@@ -309,7 +309,7 @@ async function waitForLock(
   }
   if (acquired) return "acquired";
   if (parsed.verbose) {
-    const holder = lock.holder();
+    const holder = lock.describeOwner();
     const waited = (performance.now() - started).toFixed(0);
     say(
       `${parsed.lockfile} is busy${holder ? `: ${holder}` : ""}; ${
@@ -348,7 +348,7 @@ function statusLine(lockfile: string, lock: CliLock): () => void {
   const ticker = setInterval(() => {
     const waited = (performance.now() - started) / 1000;
     if (waited < 1) return;
-    const holder = lock.holder();
+    const holder = lock.describeOwner();
     write(
       `process-lock: waiting for ${lockfile} for ${waited.toFixed(0)} s${
         holder ? `, ${holder}` : ""

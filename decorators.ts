@@ -23,16 +23,15 @@
  */
 
 import type { AcquireOptions, LockOptions } from "./_core/types.ts";
-import { acquireOptionsOf, lockedDecorator } from "./_core/_decorate.ts";
+import { lockedDecorator } from "./_core/_decorate.ts";
 import type { LockedDecorator } from "./_core/_decorate.ts";
 import { fileBackend } from "./_file/_backend.ts";
-import { Holds } from "./_core/_holds.ts";
 import {
   ACQUIRE_KEYS,
   checkObject,
   LOCK_KEYS,
   type LockMode,
-  resolveAcquireOptions,
+  pick,
   resolveLockOptions,
   toLockPath,
 } from "./_core/_options.ts";
@@ -67,19 +66,13 @@ function makeDecorator(
   mode: LockMode,
 ): LockedDecorator {
   const lockPath = toLockPath(path);
-  // Check every option now, so that a mistake shows where it is made.
   checkObject(options, "Decorator options", [...LOCK_KEYS, ...ACQUIRE_KEYS]);
-  const lockOptions = resolveLockOptions({
-    sleep: options?.sleep,
-    logger: options?.logger,
-  });
-  const acquireOptions = acquireOptionsOf(options);
-  resolveAcquireOptions(acquireOptions);
-  // Each call holds the lock as an object of its own would.
+  const lockOptions = resolveLockOptions(pick(options, LOCK_KEYS));
   return lockedDecorator(
     mode,
-    () => new Holds(fileBackend(lockPath, lockOptions), lockPath),
-    acquireOptions,
+    () => fileBackend(lockPath, lockOptions),
+    lockPath,
+    options,
   );
 }
 

@@ -29,10 +29,12 @@ import {
   type AcquireOptions,
   type LockOptions,
   LockTimeoutError,
+  type Logger,
+  type Sleep,
 } from "./_core/types.ts";
 
 export { LockTimeoutError };
-export type { AcquireOptions, LockOptions };
+export type { AcquireOptions, LockOptions, Logger, Sleep };
 
 /**
  * An exclusive inter-process lock on a file: fasteners' `InterProcessLock`.

@@ -41,17 +41,8 @@
 
 import { toLockPath } from "./_core/_options.ts";
 import process from "node:process";
-import {
-  BLOCK_SIZE,
-  hostname,
-  MAGIC_BYTES,
-  OWNER_OFFSET,
-  type OwnerFields,
-  readFully,
-} from "./_file/_record.ts";
-
-const decoder = new TextDecoder();
-import { explain } from "./_file/_explain.ts";
+import { hostname, type OwnerFields, readOwner } from "./_file/_record.ts";
+import { lockFileError } from "./_file/_errors.ts";
 import { tryLockFile } from "./_file/_lock_file.ts";
 
 /**
@@ -122,14 +113,14 @@ export function readLockOwner(path: string | URL): LockOwner | null {
     file = Deno.openSync(lockPath, { read: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
-    throw explain(error, lockPath);
+    throw lockFileError(error, lockPath);
   }
   try {
     let record: OwnerFields | undefined;
     try {
       record = readOwner(file);
     } catch (error) {
-      throw explain(error, lockPath);
+      throw lockFileError(error, lockPath);
     }
     if (record === undefined) return null;
     // A shared try succeeds unless someone holds the lock exclusively: then
@@ -149,34 +140,6 @@ export function readLockOwner(path: string | URL): LockOwner | null {
   } finally {
     file.close();
   }
-}
-
-/**
- * Reads the owner record of `file`.
- *
- * @returns The record, or undefined when the file carries none.
- * @throws A read error.
- */
-function readOwner(file: Deno.FsFile): OwnerFields | undefined {
-  file.seekSync(0, Deno.SeekMode.Start);
-  const bytes = new Uint8Array(BLOCK_SIZE);
-  const got = readFully(file, bytes);
-  if (got < BLOCK_SIZE) return undefined;
-  if (!MAGIC_BYTES.every((byte, i) => byte === bytes[i])) return undefined;
-  const text = decoder.decode(bytes.subarray(OWNER_OFFSET)).trim();
-  if (text === "") return undefined;
-  try {
-    const value = JSON.parse(text);
-    if (
-      typeof value?.pid === "number" && typeof value.hostname === "string" &&
-      typeof value.since === "string"
-    ) {
-      return value;
-    }
-  } catch {
-    // Torn or foreign: no record.
-  }
-  return undefined;
 }
 
 function granted(descriptor: Deno.PermissionDescriptor): boolean {

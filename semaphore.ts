@@ -40,15 +40,15 @@
  * @module
  */
 
-import { acquireOptionsOf, lockedDecorator } from "./_core/_decorate.ts";
+import { lockedDecorator } from "./_core/_decorate.ts";
 import type { LockedDecorator } from "./_core/_decorate.ts";
 import { fileSemaphoreBackend } from "./_file/_backend.ts";
-import { Holds } from "./_core/_holds.ts";
+import { type Backend, Holds } from "./_core/_holds.ts";
 import type { AcquireOptions, LockOptions } from "./_core/types.ts";
 import {
   ACQUIRE_KEYS,
   LOCK_KEYS,
-  resolveAcquireOptions,
+  pick,
   resolveLockOptions,
   toLockPath,
 } from "./_core/_options.ts";
@@ -82,17 +82,20 @@ export interface SemaphoreOptions extends LockOptions {
  */
 export type SemaphoreLockedOptions = SemaphoreOptions & AcquireOptions;
 
-/** The path, slots and holds of a new semaphore object, options checked. */
-function semaphoreHolds(
+/**
+ * The gate's path, the slots, the backend maker and the options of a file
+ * semaphore, after checking the path and the options (no key but `known`).
+ */
+function checkSemaphore(
   path: string | URL,
   options: unknown,
   known: readonly string[],
-): [string, number, Holds<SlotHold<Deno.FsFile>, void>] {
+): [string, number, () => Backend<SlotHold<Deno.FsFile>, void>, object] {
   const lockPath = toLockPath(path);
   const [slots, o] = splitSlots(options, "Semaphore options", known);
-  const lockOptions = resolveLockOptions({ sleep: o.sleep, logger: o.logger });
-  const backend = fileSemaphoreBackend(lockPath, slots, lockOptions);
-  return [lockPath, slots, new Holds(backend, lockPath)];
+  const lockOptions = resolveLockOptions(pick(o, LOCK_KEYS));
+  const backendOf = () => fileSemaphoreBackend(lockPath, slots, lockOptions);
+  return [lockPath, slots, backendOf, o];
 }
 
 /**
@@ -136,10 +139,12 @@ export class InterProcessSemaphore implements Disposable {
    * @throws {RangeError} If `slots` is not a whole number from 1.
    */
   constructor(path: string | URL, options: SemaphoreOptions) {
-    [this.path, this.slots, this.#holds] = semaphoreHolds(path, options, [
+    const [lockPath, slots, backendOf] = checkSemaphore(path, options, [
       ...LOCK_KEYS,
       "slots",
     ]);
+    [this.path, this.slots] = [lockPath, slots];
+    this.#holds = new Holds(backendOf(), lockPath);
   }
 
   /**
@@ -230,22 +235,11 @@ export function semaphoreLocked(
   path: string | URL,
   options: SemaphoreLockedOptions,
 ): LockedDecorator {
-  const [lockPath, slots] = semaphoreHolds(path, options, [
+  const [lockPath, , backendOf, rest] = checkSemaphore(path, options, [
     ...LOCK_KEYS,
     ...ACQUIRE_KEYS,
     "slots",
   ]);
-  const acquireOptions = acquireOptionsOf(options);
-  resolveAcquireOptions(acquireOptions);
-  const lockOptions = resolveLockOptions({
-    sleep: options.sleep,
-    logger: options.logger,
-  });
   // Each call holds a slot as an object of its own would.
-  return lockedDecorator(
-    "exclusive",
-    () =>
-      new Holds(fileSemaphoreBackend(lockPath, slots, lockOptions), lockPath),
-    acquireOptions,
-  );
+  return lockedDecorator("exclusive", backendOf, lockPath, rest);
 }

@@ -227,20 +227,8 @@ function apply(
   } else if (setting.value === "slots") {
     parsed.slots = numberOf(flag, value(), 1, 1_000_000, true);
   } else {
-    parsed.postgres = postgresUrlOf(value((next) => next.includes("://")));
+    parsed.postgres = value((next) => next.includes("://"));
   }
-}
-
-/** The URL of --postgres: "" for DATABASE_URL, else a postgres:// URL. */
-function postgresUrlOf(url: string): string {
-  if (url !== "" && !/^postgres(ql)?:\/\//i.test(url)) {
-    throw new UsageError(
-      `--postgres needs a postgres:// or postgresql:// URL, got "${
-        url.replace(/:[^:@/]*@/, ":***@")
-      }"`,
-    );
-  }
-  return url;
 }
 
 /** DATABASE_URL, for --postgres without a URL. */
@@ -256,7 +244,7 @@ function databaseUrl(): string {
       "--postgres needs a URL, or DATABASE_URL in the environment",
     );
   }
-  return postgresUrlOf(url);
+  return url;
 }
 
 /** `text` as a number from `min` to `max` (a whole one if `whole`). */

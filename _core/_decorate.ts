@@ -3,9 +3,14 @@
 // lock around each call, usable as a plain wrapper and as a TC39 method
 // decorator (re-exported by decorators.ts and postgres/mod.ts).
 
-import type { Holds } from "./_holds.ts";
+import { type Backend, Holds } from "./_holds.ts";
 import type { AcquireOptions } from "./types.ts";
-import type { LockMode } from "./_options.ts";
+import {
+  ACQUIRE_KEYS,
+  type LockMode,
+  pick,
+  resolveAcquireOptions,
+} from "./_options.ts";
 
 /**
  * What the decorators return: a function that wraps `fn` so that every
@@ -37,29 +42,24 @@ export type LockedDecorator = <This, Args extends unknown[], R>(
   >,
 ) => (this: This, ...args: Args) => Promise<Awaited<R>>;
 
-/** The acquire options among a decorator's options. */
-export function acquireOptionsOf(
-  options: AcquireOptions | undefined,
-): AcquireOptions {
-  return {
-    blocking: options?.blocking,
-    delay: options?.delay,
-    maxDelay: options?.maxDelay,
-    timeout: options?.timeout,
-    signal: options?.signal,
-  };
-}
-
 /**
- * Makes a decorator: each call takes a lock of `mode` on the holds of a
- * lock object of its own (`holdsOf()`), runs, and releases it; a call that
- * cannot have the lock in time rejects with `LockTimeoutError`.
+ * Makes a decorator: each call takes a lock of `mode` on `backendOf()` as
+ * a lock object of its own would (on `name`), runs, and releases it; a call
+ * that cannot have the lock in time rejects with `LockTimeoutError`.
+ *
+ * @param options The decorator's options, their keys already checked: the
+ * acquire options among them are checked now, so that a mistake shows
+ * where it is made.
+ * @throws {TypeError|RangeError} On a bad acquire option.
  */
 export function lockedDecorator<H, R extends void | Promise<void>>(
   mode: LockMode,
-  holdsOf: () => Holds<H, R>,
-  acquireOptions: AcquireOptions,
+  backendOf: () => Backend<H, R>,
+  name: string,
+  options: object | undefined,
 ): LockedDecorator {
+  const acquireOptions: AcquireOptions = pick(options, ACQUIRE_KEYS);
+  resolveAcquireOptions(acquireOptions);
   return <This, Args extends unknown[], Result>(
     fn: (this: This, ...args: Args) => Result,
   ) => {
@@ -72,7 +72,8 @@ export function lockedDecorator<H, R extends void | Promise<void>>(
       this: This,
       ...args: Args
     ): Promise<Awaited<Result>> {
-      const release = await holdsOf().scoped(mode, acquireOptions);
+      const holds = new Holds(backendOf(), name);
+      const release = await holds.scoped(mode, acquireOptions);
       try {
         return await fn.apply(this, args);
       } finally {

@@ -4,14 +4,15 @@
 
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
+import type { Logger, Sleep } from "./types.ts";
 
 /** How a lock is held: shared with other readers, or exclusively. */
 export type LockMode = "shared" | "exclusive";
 
 /** The default first delay and delay step between tries, in milliseconds. */
-export const DEFAULT_DELAY = 10;
+export const DEFAULT_DELAY_MS = 10;
 /** The default longest delay between tries, in milliseconds. */
-export const DEFAULT_MAX_DELAY = 100;
+export const DEFAULT_MAX_DELAY_MS = 100;
 
 /** `AcquireOptions` checked, with defaults filled in. */
 export interface ResolvedAcquireOptions {
@@ -24,20 +25,11 @@ export interface ResolvedAcquireOptions {
 
 /** `LockOptions` checked. */
 export interface ResolvedLockOptions {
-  sleep:
-    | ((ms: number, options?: { signal?: AbortSignal }) => Promise<void>)
-    | undefined;
-  logger: { debug(...data: unknown[]): void } | undefined;
-  /** Any file that opens for reading may be the lock (see ANY_FILE). */
+  sleep: Sleep | undefined;
+  logger: Logger | undefined;
+  /** Any file that opens for reading may be the lock (`flock(1)`'s way). */
   anyFile: boolean;
 }
-
-/**
- * The command line's private lock option: as in flock(1), any existing file
- * that can be opened for reading, a directory included, can be the lock.
- * The library's lock objects keep to lock files they can write.
- */
-export const ANY_FILE: unique symbol = Symbol("process-lock: any file");
 
 /** The keys of `AcquireOptions`. */
 export const ACQUIRE_KEYS: readonly string[] = [
@@ -48,7 +40,16 @@ export const ACQUIRE_KEYS: readonly string[] = [
   "signal",
 ];
 /** The keys of `LockOptions`. */
-export const LOCK_KEYS: readonly string[] = ["sleep", "logger"];
+export const LOCK_KEYS: readonly string[] = ["sleep", "logger", "anyFile"];
+
+/** The options among `options` whose keys are in `keys`. */
+export function pick(
+  options: object | undefined,
+  keys: readonly string[],
+): Record<string, unknown> {
+  const all = (options ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(keys.map((key) => [key, all[key]]));
+}
 
 /**
  * Checks that `value` is an options object (or undefined) with no key but
@@ -171,8 +172,8 @@ export function resolveAcquireOptions(
       `Option "signal" must be an AbortSignal, got ${describe(o.signal)}`,
     );
   }
-  const delay = checkMs(o.delay, "delay") ?? DEFAULT_DELAY;
-  const maxDelay = checkMs(o.maxDelay, "maxDelay") ?? DEFAULT_MAX_DELAY;
+  const delay = checkMs(o.delay, "delay") ?? DEFAULT_DELAY_MS;
+  const maxDelay = checkMs(o.maxDelay, "maxDelay") ?? DEFAULT_MAX_DELAY_MS;
   return {
     blocking: o.blocking ?? true,
     delay,
@@ -197,9 +198,13 @@ export function resolveLockOptions(options: unknown): ResolvedLockOptions {
       }`,
     );
   }
+  if (o.anyFile !== undefined && typeof o.anyFile !== "boolean") {
+    throw new TypeError(
+      `Option "anyFile" must be a boolean, got ${describe(o.anyFile)}`,
+    );
+  }
   const logger = checkLogger(o.logger);
-  const anyFile = (o as { [ANY_FILE]?: unknown })[ANY_FILE] === true;
-  return { sleep: o.sleep as ResolvedLockOptions["sleep"], logger, anyFile };
+  return { sleep: o.sleep as Sleep | undefined, logger, anyFile: !!o.anyFile };
 }
 
 /**
@@ -209,9 +214,7 @@ export function resolveLockOptions(options: unknown): ResolvedLockOptions {
  * break a lock), or undefined.
  * @throws {TypeError} If it has no `debug()` method.
  */
-export function checkLogger(
-  value: unknown,
-): ResolvedLockOptions["logger"] {
+export function checkLogger(value: unknown): Logger | undefined {
   if (value === undefined) return undefined;
   const logger = value as { debug?: unknown } | null;
   if (

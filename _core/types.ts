@@ -3,6 +3,47 @@
 // (re-exported by lock.ts and postgres/mod.ts).
 
 /**
+ * What hears a lock's steps at debug level: `console` works.
+ *
+ * @example Collecting the lines
+ * ```ts
+ * import type { Logger } from "@locks/process-lock";
+ *
+ * const lines: string[] = [];
+ * const logger: Logger = { debug: (...data) => lines.push(data.join(" ")) };
+ * logger.debug("Attempt", 1);
+ * ```
+ */
+export interface Logger {
+  /** Hears one line, as `console.debug` does. */
+  debug(...data: unknown[]): void;
+}
+
+/**
+ * A sleep function: waits `ms` milliseconds, or less when `signal` aborts
+ * (it should stop its timer then). `delay` from `@std/async` has this shape.
+ *
+ * @example A sleep of your own
+ * ```ts
+ * import type { Sleep } from "@locks/process-lock";
+ *
+ * const sleep: Sleep = (ms, { signal } = {}) =>
+ *   new Promise((resolve) => {
+ *     const id = setTimeout(resolve, ms);
+ *     signal?.addEventListener("abort", () => {
+ *       clearTimeout(id);
+ *       resolve();
+ *     });
+ *   });
+ * await sleep(1);
+ * ```
+ */
+export type Sleep = (
+  ms: number,
+  options?: { signal?: AbortSignal },
+) => Promise<void>;
+
+/**
  * Options of a lock object, fixed when it is made: fasteners' `sleep_func`
  * and `logger`.
  *
@@ -41,13 +82,22 @@ export interface LockOptions {
    *
    * @default {a built-in timer}
    */
-  sleep?: (ms: number, options?: { signal?: AbortSignal }) => Promise<void>;
+  sleep?: Sleep;
   /**
    * Hears each attempt and each wait at debug level. `console` works.
    *
    * @default {undefined}
    */
-  logger?: { debug(...data: unknown[]): void };
+  logger?: Logger;
+  /**
+   * Lets any existing file that this process can read be the lock, a
+   * directory included, as `flock(1)` does: such a file is opened for
+   * reading only and never written (no owner record). Without it, a lock
+   * file must be writable, and is created when missing.
+   *
+   * @default {false}
+   */
+  anyFile?: boolean;
 }
 
 /**
@@ -126,7 +176,7 @@ export interface AcquireOptions {
  * ```
  */
 export class LockTimeoutError extends Error {
-  /** The lock file's path. */
+  /** The lock file's path, or the PostgreSQL lock's name. */
   readonly path: string;
   /** The timeout that passed, in milliseconds; 0 for a non-blocking try. */
   readonly timeout: number;
@@ -134,7 +184,7 @@ export class LockTimeoutError extends Error {
   /**
    * Makes the error.
    *
-   * @param path The lock file's path.
+   * @param path The lock file's path, or the PostgreSQL lock's name.
    * @param timeout The timeout that passed, in milliseconds (0 for a
    * non-blocking try).
    */

@@ -14,7 +14,7 @@ import {
   tryLockPath,
   waitInKernel,
 } from "./_lock_file.ts";
-import { isHeldFileValid, won } from "./_hold.ts";
+import { bookAcquired, isHeldFileValid } from "./_hold.ts";
 import { WaitingMark } from "./_mark.ts";
 import { type PathState, stateOf, Waiter } from "./_waiters.ts";
 import { CallWatch } from "./_watch.ts";
@@ -23,7 +23,7 @@ import { CallWatch } from "./_watch.ts";
  * at the path (and at once after a change event). */
 const RECHECK_MS = 1_000;
 /** The shortest pause between two tries, so `delay: 0` never spins. */
-const MIN_SLEEP = 1;
+const MIN_SLEEP_MS = 1;
 
 /** What one acquire call asks for. */
 export interface AcquireRequest {
@@ -144,7 +144,7 @@ class FileAcquisition {
     this.#debug(`Attempt ${++this.#attempts} at the ${mode} lock: ${outcome}`);
     if (!result.locked) return false;
     this.#file = undefined;
-    this.#won(result.file, result.info!.size, result.opened);
+    this.#bookAcquired(result.file, result.info!.size, result.opened);
     return true;
   }
 
@@ -225,7 +225,7 @@ class FileAcquisition {
     // fewer calls after a wake-up, the sooner the lock is used.
     const info = statIfStill(this.#fileInfo!, path);
     if (info !== undefined) {
-      this.#won(held, info.size, false);
+      this.#bookAcquired(held, info.size, false);
       return true;
     }
     closeLockFile(held);
@@ -249,7 +249,7 @@ class FileAcquisition {
   /** Sleeps fasteners' backoff (delay, +delay per timer, up to maxDelay). */
   async #backOff(remaining: number): Promise<void> {
     const { options, lockOptions } = this.#request;
-    const pause = Math.min(Math.max(this.#sleepMs, MIN_SLEEP), remaining);
+    const pause = Math.min(Math.max(this.#sleepMs, MIN_SLEEP_MS), remaining);
     this.#debug(`Waiting up to ${pause.toFixed(1)} ms`);
     const reason = await this.#waiter.sleep(pause, lockOptions.sleep);
     if (reason === "timer") {
@@ -274,9 +274,16 @@ class FileAcquisition {
   }
 
   /** Books the lock taken through `file`, and hands it to the caller. */
-  #won(file: Deno.FsFile, size: number, atStart: boolean): void {
+  #bookAcquired(file: Deno.FsFile, size: number, atStart: boolean): void {
     this.#mark?.stop();
-    won(this.#state, file, this.#request.mode, size, atStart, this.#mark?.mark);
+    bookAcquired(
+      this.#state,
+      file,
+      this.#request.mode,
+      size,
+      atStart,
+      this.#mark?.mark,
+    );
     this.#mark = undefined;
     this.held = file;
   }

@@ -3,11 +3,12 @@
 // owner record, the streak of this process, and the step-aside at release
 // when another process waits.
 
-import type { LockMode, ResolvedLockOptions } from "../_core/_options.ts";
+import type { LockMode } from "../_core/_options.ts";
+import type { Logger } from "../_core/types.ts";
 import { closeLockFile, statIfSameFile } from "./_lock_file.ts";
 import {
   clearMark,
-  clearOwner,
+  clearOwnerReadingMark,
   type Mark,
   readMark,
   writeOwner,
@@ -41,7 +42,7 @@ const recorded = new WeakSet<Deno.FsFile>();
  * record (`atStart`: the file offset is 0). Empties this call's waiting
  * mark, if any.
  */
-export function won(
+export function bookAcquired(
   state: PathState,
   file: Deno.FsFile,
   mode: LockMode,
@@ -72,7 +73,7 @@ export function won(
 export function releaseFile(
   absolutePath: string,
   file: Deno.FsFile,
-  logger: ResolvedLockOptions["logger"],
+  logger: Logger | undefined,
 ): void {
   const state = stateOf(absolutePath);
   state.holders = Math.max(0, state.holders - 1);
@@ -81,7 +82,7 @@ export function releaseFile(
   // Empty the owner record this process wrote (reading the mark on the
   // way); else read the mark only when the streak is long enough to care.
   const mark = recorded.delete(file)
-    ? clearOwner(file)
+    ? clearOwnerReadingMark(file)
     : streak
     ? readMark(file)
     : null;

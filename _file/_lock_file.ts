@@ -4,7 +4,7 @@
 // that was locked, and closing.
 
 import { dirname } from "node:path";
-import { explain } from "./_explain.ts";
+import { lockFileError } from "./_errors.ts";
 import type { LockMode } from "../_core/_options.ts";
 import { initBlock } from "./_record.ts";
 
@@ -62,7 +62,7 @@ function openOnce(path: string, anyFile: boolean): Deno.FsFile | undefined {
           // Report the first error.
         }
       }
-      throw explain(error, path);
+      throw lockFileError(error, path);
     }
     // The file is missing. A dangling symbolic link also reads as missing:
     // creating through it would lock a file somewhere else, so refuse it.
@@ -71,11 +71,11 @@ function openOnce(path: string, anyFile: boolean): Deno.FsFile | undefined {
       link = Deno.lstatSync(path);
     } catch (lstatError) {
       if (!(lstatError instanceof Deno.errors.NotFound)) {
-        throw explain(lstatError, path);
+        throw lockFileError(lstatError, path);
       }
     }
     if (link?.isSymlink) {
-      if (!isDangling(path)) throw explain(error, path);
+      if (!isDangling(path)) throw lockFileError(error, path);
       throw new Deno.errors.NotFound(
         `Cannot use "${path}" as a lock file: it is a symbolic link to a file that does not exist`,
       );
@@ -86,21 +86,21 @@ function openOnce(path: string, anyFile: boolean): Deno.FsFile | undefined {
   try {
     Deno.mkdirSync(dirname(path), { recursive: true });
   } catch (error) {
-    throw explain(error, path, dirname(path));
+    throw lockFileError(error, path, dirname(path));
   }
   let created: Deno.FsFile;
   try {
     created = Deno.openSync(path, OPEN_NEW);
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) {
-      throw explain(error, path);
+      throw lockFileError(error, path);
     }
     // Another process created it in between: use theirs.
     try {
       return Deno.openSync(path, OPEN_EXISTING);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return undefined;
-      throw explain(error, path);
+      throw lockFileError(error, path);
     }
   }
   try {
@@ -172,7 +172,7 @@ export function statIfStill(
     current = Deno.statSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
-    throw explain(error, path);
+    throw lockFileError(error, path);
   }
   return held.dev === current.dev && held.ino === current.ino
     ? current

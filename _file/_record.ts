@@ -15,12 +15,13 @@ export const MAGIC = "@locks/process-lock owner record v2\n";
 export const BLOCK_SIZE = 256;
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 /** The magic as bytes. */
-export const MAGIC_BYTES: Uint8Array = encoder.encode(MAGIC);
+const MAGIC_BYTES = encoder.encode(MAGIC);
 const MARK_OFFSET = MAGIC_BYTES.length;
 const MARK_SIZE = 32;
 /** Where the owner record starts. */
-export const OWNER_OFFSET: number = MARK_OFFSET + MARK_SIZE;
+const OWNER_OFFSET = MARK_OFFSET + MARK_SIZE;
 const OWNER_SIZE = BLOCK_SIZE - OWNER_OFFSET;
 
 /** A waiting process, as its mark says: when it last said so, and its pid. */
@@ -78,8 +79,16 @@ const EMPTY_MARK = padded("", MARK_SIZE);
 /** The head read by readHead (reused: it is parsed at once). */
 const head = new Uint8Array(OWNER_OFFSET);
 
+/** Whether `bytes` starts with the magic. */
+function startsWithMagic(bytes: Uint8Array): boolean {
+  for (let i = 0; i < MARK_OFFSET; i++) {
+    if (bytes[i] !== MAGIC_BYTES[i]) return false;
+  }
+  return true;
+}
+
 /** Reads until `bytes` is full or the file ends; returns the count. */
-export function readFully(file: Deno.FsFile, bytes: Uint8Array): number {
+function readFully(file: Deno.FsFile, bytes: Uint8Array): number {
   let got = 0;
   while (got < bytes.length) {
     const n = file.readSync(bytes.subarray(got));
@@ -120,9 +129,7 @@ function readHead(
   } catch {
     return undefined;
   }
-  for (let i = 0; i < MAGIC_BYTES.length; i++) {
-    if (head[i] !== MAGIC_BYTES[i]) return undefined;
-  }
+  if (!startsWithMagic(head)) return undefined;
   // "<at> <pid>": two decimal numbers.
   const numbers = [0, 0];
   let which = 0;
@@ -198,7 +205,7 @@ function isMine(mark: Mark | null, mine: Mark | undefined): boolean {
  *
  * @returns The waiting mark, or null.
  */
-export function clearOwner(file: Deno.FsFile): Mark | null {
+export function clearOwnerReadingMark(file: Deno.FsFile): Mark | null {
   const mark = readHead(file);
   if (mark === undefined) return null;
   try {
@@ -228,9 +235,8 @@ export function writeMark(file: Deno.FsFile, mark: Mark | null): void {
     // Check the magic; the offset is then at the mark.
     file.seekSync(0, Deno.SeekMode.Start);
     const magic = head.subarray(0, MARK_OFFSET);
-    if (readFully(file, magic) < MARK_OFFSET) return;
-    for (let i = 0; i < MARK_OFFSET; i++) {
-      if (magic[i] !== MAGIC_BYTES[i]) return;
+    if (readFully(file, magic) < MARK_OFFSET || !startsWithMagic(magic)) {
+      return;
     }
     writeAll(
       file,
@@ -253,4 +259,33 @@ export function clearMark(file: Deno.FsFile, mine: Mark): void {
   } catch {
     // It expires by itself.
   }
+}
+
+/**
+ * Reads the owner record of `file`.
+ *
+ * @returns The record, or undefined when the file carries none (no block,
+ * an empty record, or a torn or foreign one).
+ * @throws A read error.
+ */
+export function readOwner(file: Deno.FsFile): OwnerFields | undefined {
+  file.seekSync(0, Deno.SeekMode.Start);
+  const bytes = new Uint8Array(BLOCK_SIZE);
+  if (readFully(file, bytes) < BLOCK_SIZE || !startsWithMagic(bytes)) {
+    return undefined;
+  }
+  const text = decoder.decode(bytes.subarray(OWNER_OFFSET)).trim();
+  if (text === "") return undefined;
+  try {
+    const value = JSON.parse(text);
+    if (
+      typeof value?.pid === "number" && typeof value.hostname === "string" &&
+      typeof value.since === "string"
+    ) {
+      return value;
+    }
+  } catch {
+    // Torn or foreign: no record.
+  }
+  return undefined;
 }

@@ -4,15 +4,10 @@
 // call that sleeps until a timer, a release, a change or an abort wakes it.
 
 import type { LockMode } from "../_core/_options.ts";
+import type { Sleep } from "../_core/types.ts";
 
 /** Why a sleep ended. */
 export type WakeReason = "timer" | "release" | "change" | "abort";
-
-/** A sleep function of the user's: `(ms, { signal }) => Promise<void>`. */
-export type UserSleep = (
-  ms: number,
-  options?: { signal?: AbortSignal },
-) => Promise<void>;
 
 /** The reason given to a user's sleep that is stopped early. */
 const WOKEN = new Error("Woken before the end of the sleep");
@@ -42,7 +37,7 @@ export class Waiter {
    * @returns Why the sleep ended.
    * @throws What the user's sleep function threw.
    */
-  sleep(ms: number, userSleep?: UserSleep): Promise<WakeReason> {
+  sleep(ms: number, userSleep?: Sleep): Promise<WakeReason> {
     const pending = this.#pending;
     if (pending !== undefined) {
       this.#pending = undefined;
@@ -68,7 +63,7 @@ export class Waiter {
   }
 
   /** Runs the user's sleep; its end (or failure) ends the current sleep. */
-  #sleepWith(userSleep: UserSleep, ms: number, signal: AbortSignal): void {
+  #sleepWith(userSleep: Sleep, ms: number, signal: AbortSignal): void {
     const finish = this.#finish!;
     let sleeping: Promise<void>;
     try {

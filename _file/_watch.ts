@@ -11,7 +11,8 @@
 // new watcher of a path waits until 50 ms have passed since such a close.
 // Correctness never depends on it: waiters keep their backoff timer.
 
-type Logger = { debug(...data: unknown[]): void } | undefined;
+import type { Logger } from "../_core/types.ts";
+import type { WakeReason } from "./_waiters.ts";
 
 interface SharedWatcher {
   watcher: Deno.FsWatcher;
@@ -33,7 +34,7 @@ const closedAt = new Map<string, number>();
 async function watchLockFile(
   path: string,
   listener: (kind: Deno.FsEvent["kind"]) => void,
-  logger: Logger,
+  logger: Logger | undefined,
 ): Promise<(() => void) | undefined> {
   const settle = SETTLE_MS -
     (performance.now() - (closedAt.get(path) ?? -Infinity));
@@ -84,7 +85,7 @@ function drop(path: string, shared: SharedWatcher): void {
 async function pump(
   path: string,
   shared: SharedWatcher,
-  logger: Logger,
+  logger: Logger | undefined,
 ): Promise<void> {
   try {
     for await (const event of shared.watcher) {
@@ -106,7 +107,7 @@ async function pump(
 }
 
 /** Why an event wakes a waiting call: a release, or a change of the file. */
-export type WatchWake = "release" | "change";
+export type WatchWake = Extract<WakeReason, "release" | "change">;
 
 /**
  * The watcher of one waiting call: started once, stopped when the call
@@ -128,7 +129,7 @@ export class CallWatch {
     absolutePath: string,
     wake: (reason: WatchWake) => void,
     stillAtPath: () => boolean,
-    logger: Logger,
+    logger: Logger | undefined,
   ): Promise<boolean> {
     if (this.#unwatch !== undefined || this.#cannot) return false;
     this.#unwatch = await watchLockFile(absolutePath, (event) => {

@@ -3,7 +3,7 @@
 // checked into what each session is given, the backend and holds of a lock,
 // and the decorator maker.
 
-import { acquireOptionsOf, lockedDecorator } from "../_core/_decorate.ts";
+import { lockedDecorator } from "../_core/_decorate.ts";
 import type { LockedDecorator } from "../_core/_decorate.ts";
 import {
   ACQUIRE_KEYS,
@@ -12,7 +12,7 @@ import {
   checkPositive,
   describe,
   type LockMode,
-  resolveAcquireOptions,
+  pick,
 } from "../_core/_options.ts";
 import { acquireHold, type Hold, releaseHold } from "./_session.ts";
 import {
@@ -20,7 +20,6 @@ import {
   type PostgresClient,
   type PostgresLockedOptions,
   postgresLockKey,
-  type PostgresLockOptions,
 } from "./types.ts";
 import type { SessionOptions } from "./_connect.ts";
 import { type Backend, Holds } from "../_core/_holds.ts";
@@ -43,7 +42,7 @@ export const POSTGRES_KEYS: readonly string[] = [
  * @throws {TypeError} On an unknown option or one of the wrong type.
  * @throws {RangeError} On a keepalive that is not a positive number.
  */
-export function resolveOptions(options: unknown): SessionOptions {
+export function resolvePostgresOptions(options: unknown): SessionOptions {
   const o = checkObject(options, "PostgreSQL lock options", POSTGRES_KEYS);
   if (o.url !== undefined && o.sql !== undefined) {
     throw new TypeError('Give either the option "url" or "sql", not both');
@@ -74,9 +73,9 @@ export function resolveOptions(options: unknown): SessionOptions {
     "lease",
     (idle + interval * count) * 1000,
   );
-  if (lease < MIN_LEASE) {
+  if (lease < MIN_LEASE_MS) {
     throw new RangeError(
-      `Option "lease" must be at least ${MIN_LEASE} ms, got ${lease}`,
+      `Option "lease" must be at least ${MIN_LEASE_MS} ms, got ${lease}`,
     );
   }
   return {
@@ -90,7 +89,7 @@ export function resolveOptions(options: unknown): SessionOptions {
 }
 
 /** The shortest lease, in milliseconds. */
-export const MIN_LEASE = 500;
+export const MIN_LEASE_MS = 500;
 
 /**
  * Checks a server URL: a `postgres://` or `postgresql://` URL.
@@ -128,7 +127,7 @@ export function postgresHolds(
   const backend = postgresBackend(
     `the PostgreSQL lock "${name}"`,
     key,
-    resolveOptions(options),
+    resolvePostgresOptions(options),
   );
   return [key, new Holds(backend, name)];
 }
@@ -151,49 +150,28 @@ export function postgresBackend(
 }
 
 /** The session options among a decorator's (or a semaphore's) options. */
-export function sessionOptionsOf(
-  options: PostgresLockOptions | undefined,
-): SessionOptions {
-  return resolveOptions({
-    url: options?.url,
-    sql: options?.sql,
-    logger: options?.logger,
-    keepaliveIdle: options?.keepaliveIdle,
-    keepaliveInterval: options?.keepaliveInterval,
-    keepaliveCount: options?.keepaliveCount,
-    lease: options?.lease,
-    connectTimeout: options?.connectTimeout,
-  });
+export function sessionOptionsOf(options: object | undefined): SessionOptions {
+  return resolvePostgresOptions(pick(options, POSTGRES_KEYS));
 }
 
 /**
  * Makes a decorator of `mode` on the backend that `backendOf` builds from
- * the checked session options, after checking every option (`extra`: the
- * keys besides the lock's and the acquire options).
+ * the checked session options, after checking every option.
  */
 export function makePostgresDecorator<H>(
   name: string,
-  options: PostgresLockedOptions | undefined,
+  options: object | undefined,
   mode: LockMode,
   backendOf: (options: SessionOptions) => Backend<H, Promise<void>>,
-  extra: readonly string[] = [],
 ): LockedDecorator {
   checkName(name);
-  // Check every option now, so that a mistake shows where it is made.
   checkObject(options, "PostgreSQL decorator options", [
     ...POSTGRES_KEYS,
     ...ACQUIRE_KEYS,
-    ...extra,
   ]);
   const backend = backendOf(sessionOptionsOf(options));
-  const acquireOptions = acquireOptionsOf(options);
-  resolveAcquireOptions(acquireOptions);
   // Each call holds the lock as an object of its own would.
-  return lockedDecorator(
-    mode,
-    () => new Holds(backend, name),
-    acquireOptions,
-  );
+  return lockedDecorator(mode, () => backend, name, options);
 }
 
 /** The decorator of a lock of `mode` on `name`. */

@@ -20,12 +20,13 @@ import {
 import { codeOf, FarewellReader, postgresError } from "./_reasons.ts";
 import type { Keepalive } from "./_sql.ts";
 import type { PostgresClient } from "./types.ts";
+import type { Logger } from "../_core/types.ts";
 
 /** What a lock's options give each of its sessions. */
 export interface SessionOptions {
   url: string | undefined;
   sql: PostgresClient | undefined;
-  logger: { debug(...data: unknown[]): void } | undefined;
+  logger: Logger | undefined;
   keepalive: Keepalive;
   /** The lease, in milliseconds. */
   lease: number;

@@ -5,6 +5,7 @@
 // and the release within a bound.
 
 import type { LockMode, ResolvedAcquireOptions } from "../_core/_options.ts";
+import type { Logger } from "../_core/types.ts";
 import {
   CONNECT_FLOOR_MS,
   type ConnectCall,
@@ -245,7 +246,7 @@ export async function releaseHold(
   lock: string,
   key: bigint,
   hold: Hold,
-  logger: SessionOptions["logger"],
+  logger: Logger | undefined,
 ): Promise<void> {
   const { connection, lease } = hold;
   lease.stop();

@@ -114,5 +114,5 @@ export * from "./semaphore.ts";
 export * from "./errors.ts";
 export * from "./types.ts";
 export { LockTimeoutError } from "../_core/types.ts";
-export type { AcquireOptions } from "../_core/types.ts";
+export type { AcquireOptions, Logger } from "../_core/types.ts";
 export type { LockedDecorator } from "../_core/_decorate.ts";

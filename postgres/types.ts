@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import { describe } from "../_core/_options.ts";
-import type { AcquireOptions } from "../_core/types.ts";
+import type { AcquireOptions, Logger } from "../_core/types.ts";
 
 /**
  * A `postgres` client (the npm package's `sql`) whose connection options
@@ -59,7 +59,7 @@ export interface PostgresLockOptions {
    */
   sql?: PostgresClient;
   /** Hears each step at debug level. `console` works. */
-  logger?: { debug(...data: unknown[]): void };
+  logger?: Logger;
   /**
    * The lease of a hold, in milliseconds: the server ends a holder's
    * session once it has been silent that long (`idle_session_timeout`,

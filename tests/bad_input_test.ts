@@ -109,6 +109,11 @@ Deno.test("bad lock options throw TypeError", () => {
       /"logger" must have a debug\(\) method/.test(e.message),
   );
   assert.throws(
+    () => new InterProcessLock("/tmp/x.lock", { anyFile: 1 } as never),
+    (e: Error) =>
+      e instanceof TypeError && /"anyFile" must be a boolean/.test(e.message),
+  );
+  assert.throws(
     () => new InterProcessLock("/tmp/x.lock", "x" as never),
     TypeError,
   );
@@ -372,7 +377,7 @@ Deno.test("an unknown option key throws a TypeError naming it and the closest kn
   // Nothing close: the known keys are listed.
   assert.throws(
     () => new InterProcessLock(path, bag({ colour: "red" })),
-    /^TypeError: Unknown option "colour" \(known options: sleep, logger\)$/,
+    /^TypeError: Unknown option "colour" \(known options: sleep, logger, anyFile\)$/,
   );
   assert.equal(lock.acquired, false);
 });

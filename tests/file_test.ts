@@ -7,7 +7,7 @@ import {
   InterProcessReaderWriterLock,
   readLockOwner,
 } from "../mod.ts";
-import { fixture, now, sleep, tempDir } from "./_helpers.ts";
+import { fixture, now, run, sleep, tempDir } from "./_helpers.ts";
 
 Deno.test("the content of an existing file is left untouched", async () => {
   await using dir = await tempDir();
@@ -28,6 +28,30 @@ Deno.test("the content of an existing file is left untouched", async () => {
     assert.equal(readLockOwner(path), null);
     lock.release();
   }
+});
+
+Deno.test({
+  name:
+    "anyFile: a directory or a read-only file is the lock, as flock(1) sees it, and is never written; without it, an error names the path",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  await using dir = await tempDir();
+  const readOnly = `${dir.path}/read-only`;
+  Deno.writeTextFileSync(readOnly, "keep\n");
+  Deno.chmodSync(readOnly, 0o444);
+  for (const path of [dir.path, readOnly]) {
+    using lock = new InterProcessLock(path, { anyFile: true });
+    assert(await lock.acquire({ blocking: false }));
+    assert.equal((await run("flock", ["-n", path, "true"])).code, 1);
+    lock.release();
+    assert.equal((await run("flock", ["-n", path, "true"])).code, 0);
+  }
+  assert.equal(Deno.readTextFileSync(readOnly), "keep\n");
+  using plain = new InterProcessLock(dir.path);
+  await assert.rejects(
+    () => plain.acquire({ blocking: false }),
+    (error: Error) => error.message.includes(`"${dir.path}"`),
+  );
 });
 
 Deno.test("readLockOwner names the holding process, and null once it is gone", async () => {

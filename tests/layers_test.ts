@@ -60,6 +60,10 @@ export function brokenRules(graph: Map<string, string[]>): string[] {
       if (isPrivate(file) && ENTRY_POINTS.includes(target)) {
         broken.push(`${edge}: a private file imports a public entry point`);
       }
+      const cli = file === "cli.ts" || under(file, "_cli");
+      if (cli && /^(_core|_file|postgres\/_)/.test(target)) {
+        broken.push(`${edge}: the CLI uses only public modules`);
+      }
       if (file === "cli.ts" && under(target, "postgres")) {
         broken.push(`${edge}: the CLI loads postgres/ only lazily`);
       }
@@ -111,6 +115,7 @@ Deno.test("the layer check fails on an import that crosses a layer or closes a c
   crossed.set("_file/_mark.ts", ["npm:postgres@3.4.9"]);
   crossed.set("postgres/_sql.ts", ["postgres/_session.ts"]);
   crossed.set("_core/_semaphore.ts", ["mod.ts"]);
+  crossed.set("cli.ts", [...graph.get("cli.ts")!, "_core/_options.ts"]);
   const broken = brokenRules(crossed).join("\n");
   assert.match(
     broken,
@@ -123,6 +128,7 @@ Deno.test("the layer check fails on an import that crosses a layer or closes a c
   assert.match(broken, /_file\/_mark\.ts imports npm:postgres.*only postgres/);
   assert.match(broken, /circle: .*postgres\/_sql\.ts/);
   assert.match(broken, /_core\/_semaphore\.ts imports mod\.ts: a private file/);
+  assert.match(broken, /cli\.ts imports _core\/_options\.ts: the CLI uses/);
 });
 
 Deno.test("the root holds only public entry points; no folder holds more than 12 files", () => {

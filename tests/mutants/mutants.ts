@@ -86,8 +86,8 @@ export const MUTANTS: Mutant[] = [
     id: "mark-unchecked",
     why: "the waiting mark is renewed without checking the magic",
     file: "_file/_record.ts",
-    find: "if (magic[i] !== MAGIC_BYTES[i]) return;",
-    replace: "void magic[i];",
+    find: "readFully(file, magic) < MARK_OFFSET || !startsWithMagic(magic)",
+    replace: "readFully(file, magic) < MARK_OFFSET",
     tests: ["tests/regressions_test.ts"],
   },
   {
@@ -110,8 +110,8 @@ export const MUTANTS: Mutant[] = [
     id: "default-delay",
     why: "the default first pause is not fasteners' 10 ms",
     file: "_core/_options.ts",
-    find: "export const DEFAULT_DELAY = 10;",
-    replace: "export const DEFAULT_DELAY = 20;",
+    find: "export const DEFAULT_DELAY_MS = 10;",
+    replace: "export const DEFAULT_DELAY_MS = 20;",
     tests: ["tests/lock_test.ts"],
   },
   {

@@ -5,7 +5,7 @@
  * Rewrites a file-system error so that its message names the lock path and
  * says what to do. Keeps the error's class, and the original as `cause`.
  */
-export function explain(
+export function lockFileError(
   error: unknown,
   path: string,
   directory?: string,
