@@ -29,11 +29,11 @@
  * (one line on stderr); 75 when the PostgreSQL lock was lost while the
  * command ran (its lease ran out or its session ended: the command is sent
  * SIGTERM, then SIGKILL after 5 s, so that it does not run on unprotected);
- * 126 or 127 when the command cannot be run. SIGINT and SIGTERM are passed on, and the lock is held until the
- * command has exited. Without `-w` a file lock is awaited in the kernel; a
- * signal ends that wait at once. While it waits longer than a second with
- * stderr on a terminal, one status line says for how long, and who holds
- * the lock.
+ * 126 or 127 when the command cannot be run. SIGINT and SIGTERM are passed
+ * on, and the lock is held until the command has exited. Without `-w` a
+ * file lock is awaited in the kernel; a signal ends that wait at once.
+ * While it waits longer than a second with stderr on a terminal, one status
+ * line says for how long, and who holds the lock.
  *
  * One difference from `flock(1)`: the lock belongs to this process, not to
  * the command (Deno cannot pass an open file to a child process). When this
@@ -127,7 +127,7 @@ function describeOwner(lockfile: string): string {
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  let parsed: Parsed;
+  let parsed: Parsed | undefined;
   let lock: CliLock;
   try {
     parsed = parse(args);
@@ -141,7 +141,10 @@ export async function main(args: string[]): Promise<number> {
     if (!(error instanceof UsageError || error instanceof TypeError)) {
       throw error;
     }
-    console.error(`process-lock: ${error.message} (try --help)`);
+    const flag = error instanceof TypeError && parsed?.postgres !== undefined
+      ? "--postgres: "
+      : "";
+    console.error(`process-lock: ${flag}${error.message} (try --help)`);
     return EX_USAGE;
   }
   const started = performance.now();

@@ -29,12 +29,10 @@ import { fileBackend } from "./_file/_backend.ts";
 import {
   ACQUIRE_KEYS,
   checkObject,
-  LOCK_KEYS,
   type LockMode,
   pick,
-  resolveLockOptions,
-  toLockPath,
 } from "./_core/_options.ts";
+import { LOCK_KEYS, resolveLockOptions, toLockPath } from "./_file/_options.ts";
 
 export type { LockedDecorator };
 

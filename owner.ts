@@ -39,7 +39,7 @@
  * @module
  */
 
-import { toLockPath } from "./_core/_options.ts";
+import { toLockPath } from "./_file/_options.ts";
 import process from "node:process";
 import { hostname, type OwnerFields, readOwner } from "./_file/_record.ts";
 import { lockFileError } from "./_file/_errors.ts";

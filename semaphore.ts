@@ -45,13 +45,8 @@ import type { LockedDecorator } from "./_core/_decorate.ts";
 import { fileSemaphoreBackend } from "./_file/_backend.ts";
 import { type Backend, Holds } from "./_core/_holds.ts";
 import type { AcquireOptions, LockOptions } from "./_core/types.ts";
-import {
-  ACQUIRE_KEYS,
-  LOCK_KEYS,
-  pick,
-  resolveLockOptions,
-  toLockPath,
-} from "./_core/_options.ts";
+import { ACQUIRE_KEYS, pick } from "./_core/_options.ts";
+import { LOCK_KEYS, resolveLockOptions, toLockPath } from "./_file/_options.ts";
 import { type SlotHold, splitSlots } from "./_core/_semaphore.ts";
 
 /**

@@ -68,12 +68,10 @@ export class Holds<H, R extends void | Promise<void>> {
       this.#disposer.signal,
     );
     if (hold === undefined) return undefined;
-    if (this.#disposer.signal.aborted || mode === "exclusive" && this.writer) {
-      // Disposed as the lock was granted (or, which cannot happen, granted
-      // twice): let it go.
+    if (this.#disposer.signal.aborted) {
+      // Disposed as the lock was granted: let it go.
       await this.#backend.release(hold);
-      this.#checkUsable();
-      throw new Error(`The lock on "${this.#name}" was granted twice`);
+      throw this.#disposedError();
     }
     if (mode === "exclusive") this.writer = hold;
     else this.readers.push(hold);
@@ -159,10 +157,12 @@ export class Holds<H, R extends void | Promise<void>> {
   }
 
   #checkUsable(): void {
-    if (this.#disposer.signal.aborted) {
-      throw new Error(
-        `Cannot acquire a lock on "${this.#name}": the lock object was disposed`,
-      );
-    }
+    if (this.#disposer.signal.aborted) throw this.#disposedError();
+  }
+
+  #disposedError(): Error {
+    return new Error(
+      `Cannot acquire a lock on "${this.#name}": the lock object was disposed`,
+    );
   }
 }

@@ -1,10 +1,8 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// Checking the arguments of the lock constructors and of every acquire
-// call: the lock path, the lock options and the acquire options.
+// Checking the options of the lock constructors and of every acquire call,
+// whatever the backend.
 
-import { fileURLToPath } from "node:url";
-import { resolve } from "node:path";
-import type { Logger, Sleep } from "./types.ts";
+import type { Logger } from "./types.ts";
 
 /** How a lock is held: shared with other readers, or exclusively. */
 export type LockMode = "shared" | "exclusive";
@@ -23,14 +21,6 @@ export interface ResolvedAcquireOptions {
   signal: AbortSignal | undefined;
 }
 
-/** `LockOptions` checked. */
-export interface ResolvedLockOptions {
-  sleep: Sleep | undefined;
-  logger: Logger | undefined;
-  /** Any file that opens for reading may be the lock (`flock(1)`'s way). */
-  anyFile: boolean;
-}
-
 /** The keys of `AcquireOptions`. */
 export const ACQUIRE_KEYS: readonly string[] = [
   "blocking",
@@ -39,9 +29,6 @@ export const ACQUIRE_KEYS: readonly string[] = [
   "timeout",
   "signal",
 ];
-/** The keys of `LockOptions`. */
-export const LOCK_KEYS: readonly string[] = ["sleep", "logger", "anyFile"];
-
 /** The options among `options` whose keys are in `keys`. */
 export function pick(
   options: object | undefined,
@@ -185,29 +172,6 @@ export function resolveAcquireOptions(
 }
 
 /**
- * Checks the options of a lock constructor.
- *
- * @throws {TypeError} On an option of the wrong type.
- */
-export function resolveLockOptions(options: unknown): ResolvedLockOptions {
-  const o = checkObject(options, "Lock options", LOCK_KEYS);
-  if (o.sleep !== undefined && typeof o.sleep !== "function") {
-    throw new TypeError(
-      `Option "sleep" must be a function (ms, { signal }) => Promise<void>, got ${
-        describe(o.sleep)
-      }`,
-    );
-  }
-  if (o.anyFile !== undefined && typeof o.anyFile !== "boolean") {
-    throw new TypeError(
-      `Option "anyFile" must be a boolean, got ${describe(o.anyFile)}`,
-    );
-  }
-  const logger = checkLogger(o.logger);
-  return { sleep: o.sleep as Sleep | undefined, logger, anyFile: !!o.anyFile };
-}
-
-/**
  * Checks a `logger` option.
  *
  * @returns A logger whose errors are dropped (a logger that throws must not
@@ -238,54 +202,6 @@ export function checkLogger(value: unknown): Logger | undefined {
     },
   };
 }
-/**
- * Checks a lock path argument and returns it as a file path.
- *
- * @param path The path as the user gave it.
- * @returns The file path (a `file:` URL becomes its path).
- * @throws {TypeError} If the path is not a non-empty string or `file:` URL,
- * or contains a NUL byte.
- */
-export function toLockPath(path: unknown): string {
-  let result: string;
-  if (typeof path === "string") {
-    result = path;
-  } else if (path instanceof URL) {
-    if (path.protocol !== "file:") {
-      throw new TypeError(
-        `Lock path must be a file: URL, got a ${path.protocol} URL: ${path.href}`,
-      );
-    }
-    result = fileURLToPath(path);
-  } else {
-    throw new TypeError(
-      `Lock path must be a string or a file: URL, got ${describe(path)}`,
-    );
-  }
-  if (result.length === 0) {
-    throw new TypeError("Lock path must not be empty");
-  }
-  if (result.includes("\0")) {
-    throw new TypeError(
-      `Lock path must not contain a NUL byte: ${JSON.stringify(result)}`,
-    );
-  }
-  return result;
-}
-
-/**
- * The absolute form of a lock path: the key under which the calls of this
- * process that wait for the same file find each other. Falls back to the
- * path as given when the current directory cannot be read.
- */
-export function absoluteLockPath(path: string): string {
-  try {
-    return resolve(path);
-  } catch {
-    return path;
-  }
-}
-
 /** A short description of a value's type for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return "null";

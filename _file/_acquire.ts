@@ -3,11 +3,8 @@
 // a wait in named steps (turn, try, this process, and for another process a
 // kernel wait or a watch with fasteners' backoff).
 
-import type {
-  LockMode,
-  ResolvedAcquireOptions,
-  ResolvedLockOptions,
-} from "../_core/_options.ts";
+import type { LockMode, ResolvedAcquireOptions } from "../_core/_options.ts";
+import type { ResolvedLockOptions } from "./_options.ts";
 import {
   closeLockFile,
   statIfStill,

@@ -11,7 +11,7 @@ import {
   type ResolvedLockOptions,
   resolveLockOptions,
   toLockPath,
-} from "../_core/_options.ts";
+} from "./_options.ts";
 
 /** Locks on the file at `path`, with a lock object's options. */
 export function fileBackend(

@@ -15,7 +15,8 @@ import {
 } from "./_record.ts";
 import { type PathState, stateOf } from "./_waiters.ts";
 
-/** How long (ms) a process keeps a lock by taking it back before it looks for waiters. */
+/** How long (ms) a process keeps a lock by taking it back before it looks
+ * for waiters. */
 const STREAK_MS = 5;
 /** How long (ms) a process that steps aside leaves the lock to others. */
 const STEP_ASIDE_MS = 2;

@@ -23,7 +23,8 @@ const MAX_ERROR_BYTES = 16_384;
 
 /**
  * Follows the server's side of the protocol (a type byte and a 32-bit
- * length per message) and keeps the last ErrorResponse that ends the session (FATAL or PANIC).
+ * length per message) and keeps the last ErrorResponse that ends the
+ * session (FATAL or PANIC).
  */
 export class FarewellReader {
   /** The last FATAL error the server sent, if any. */

@@ -6,9 +6,10 @@
  * {@linkcode PostgresReaderWriterLock}, {@linkcode PostgresSemaphore} and
  * the decorators {@linkcode postgresLocked}, {@linkcode postgresReadLocked},
  * {@linkcode postgresWriteLocked} and {@linkcode postgresSemaphoreLocked},
- * on PostgreSQL's session-level advisory locks. The server frees a lock when the session that holds it ends (crash,
- * kill, network loss), a waiter waits in the server and is woken at once,
- * and shared and exclusive modes map onto the reader-writer lock.
+ * on PostgreSQL's session-level advisory locks. The server frees a lock
+ * when the session that holds it ends (crash, kill, network loss), a waiter
+ * waits in the server and is woken at once, and shared and exclusive modes
+ * map onto the reader-writer lock.
  *
  * - Every hold lives on a session of its own, on a connection that the
  *   lock opens (on a socket it can destroy; only the first host) and, after
