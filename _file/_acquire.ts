@@ -160,7 +160,7 @@ class FileAcquisition {
         this.#markWaiting();
         if (this.#inKernel) {
           if (await this.#waitInKernel()) return true;
-        } else if (!(await this.#startWatching())) {
+        } else if (!this.#startWatching()) {
           await this.#backOff(remaining);
         }
       }
@@ -233,7 +233,7 @@ class FileAcquisition {
 
   /** Starts watching the file, once (true then): the loop tries again at
    * once, so that no release slips in between. */
-  #startWatching(): Promise<boolean> {
+  #startWatching(): boolean {
     const { absolutePath, path, lockOptions } = this.#request;
     return this.#watch.start(
       absolutePath,
@@ -243,10 +243,15 @@ class FileAcquisition {
     );
   }
 
-  /** Sleeps fasteners' backoff (delay, +delay per timer, up to maxDelay). */
+  /** Sleeps fasteners' backoff (delay, +delay per timer, up to maxDelay),
+   * or until the watcher can start. */
   async #backOff(remaining: number): Promise<void> {
-    const { options, lockOptions } = this.#request;
-    const pause = Math.min(Math.max(this.#sleepMs, MIN_SLEEP_MS), remaining);
+    const { options, lockOptions, absolutePath } = this.#request;
+    const untilWatch = this.#watch.settleLeft(absolutePath);
+    const pause = Math.min(
+      Math.max(Math.min(this.#sleepMs, untilWatch), MIN_SLEEP_MS),
+      remaining,
+    );
     this.#debug(`Waiting up to ${pause.toFixed(1)} ms`);
     const reason = await this.#waiter.sleep(pause, lockOptions.sleep);
     if (reason === "timer") {

@@ -8,7 +8,8 @@
 // Deno hears nothing on a new watcher of a path while an old watcher of
 // that path's former file is open or was closed just before (in the same
 // turn of the event loop; under load with Deno 2.7, a little later), so a
-// new watcher of a path waits until 50 ms have passed since such a close.
+// new watcher of a path starts only once 50 ms have passed since such a
+// close; until then the waiting call backs off, within its deadline.
 // Correctness never depends on it: waiters keep their backoff timer.
 
 import type { Logger } from "../_core/types.ts";
@@ -31,15 +32,12 @@ const closedAt = new Map<string, number>();
  * permission, no inotify instances left, a file system without events) it
  * logs why and returns undefined: the caller's polling still works.
  */
-async function watchLockFile(
+function watchLockFile(
   path: string,
   listener: (kind: Deno.FsEvent["kind"]) => void,
   logger: Logger | undefined,
-): Promise<(() => void) | undefined> {
-  const settle = SETTLE_MS -
-    (performance.now() - (closedAt.get(path) ?? -Infinity));
+): (() => void) | undefined {
   closedAt.delete(path);
-  if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
   let shared = watchers.get(path);
   if (shared === undefined) {
     let watcher: Deno.FsWatcher;
@@ -64,6 +62,11 @@ async function watchLockFile(
       drop(path, entry);
     }
   };
+}
+
+/** How long (ms) until a new watcher of `path` may start (<= 0: now). */
+function settleLeft(path: string): number {
+  return SETTLE_MS - (performance.now() - (closedAt.get(path) ?? -Infinity));
 }
 
 /** Forgets and closes a shared watcher (once). */
@@ -123,22 +126,37 @@ export class CallWatch {
    * a file that left the path, or (a "modify" event, the only one a file
    * renamed over the path raises) a kept file that `stillAtPath` denies.
    *
+   * A path whose last watcher closed less than `SETTLE_MS` ago is not
+   * watched yet: the call backs off meanwhile and starts later.
+   *
    * @returns Whether it started, or failed to start, just now.
    */
-  async start(
+  start(
     absolutePath: string,
     wake: (reason: WatchWake) => void,
     stillAtPath: () => boolean,
     logger: Logger | undefined,
-  ): Promise<boolean> {
+  ): boolean {
     if (this.#unwatch !== undefined || this.#cannot) return false;
-    this.#unwatch = await watchLockFile(absolutePath, (event) => {
+    if (settleLeft(absolutePath) > 0) return false;
+    this.#unwatch = watchLockFile(absolutePath, (event) => {
       if (event === "access") wake("release");
       else if (event !== "modify") wake("change");
       else if (!stillAtPath()) wake("change");
     }, logger);
     this.#cannot = this.#unwatch === undefined;
     return true;
+  }
+
+  /**
+   * How long (ms) until `start` can watch `absolutePath` after a settle;
+   * Infinity when it is not waiting for one.
+   */
+  settleLeft(absolutePath: string): number {
+    const left = settleLeft(absolutePath);
+    return this.#unwatch === undefined && !this.#cannot && left > 0
+      ? left
+      : Infinity;
   }
 
   /** Stops watching (a later start watches anew). */

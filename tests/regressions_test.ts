@@ -462,3 +462,29 @@ Deno.test({
     assert.ok(waited < 1_000, `waited ${waited.toFixed(0)} ms`);
   },
 });
+
+Deno.test({
+  name:
+    "a short timeout holds call after call on one path (a new watcher's settle waits within the deadline)",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/busy.lock`;
+  Deno.writeTextFileSync(path, "");
+  const holder = await flockHolder(path);
+  try {
+    using lock = new InterProcessLock(path);
+    const took: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const start = now();
+      assert.equal(await lock.acquire({ timeout: 5 }), false);
+      took.push(now() - start);
+    }
+    took.sort((a, b) => a - b);
+    // Unloaded every call takes about 5 ms; a settle that ignored the
+    // deadline made every call after the first take 50 ms.
+    assert(took[5] < 35, `median ${took[5].toFixed(0)} ms: ${took}`);
+  } finally {
+    await holder.end();
+  }
+});

@@ -83,6 +83,15 @@ export const MUTANTS: Mutant[] = [
     tests: ["tests/lock_test.ts", "tests/file_test.ts"],
   },
   {
+    id: "settle-past-deadline",
+    why: "a new watcher's settle makes a call wait past its timeout",
+    file: "_file/_watch.ts",
+    find: "if (settleLeft(absolutePath) > 0) return false;",
+    replace: "while (settleLeft(absolutePath) > 0);",
+    tests: ["tests/regressions_test.ts"],
+    filter: "short timeout",
+  },
+  {
     id: "mark-unchecked",
     why: "the waiting mark is renewed without checking the magic",
     file: "_file/_record.ts",
