@@ -202,7 +202,9 @@ export async function semaphoreBench(print: Print, quick: boolean) {
   await Deno.remove(dir, { recursive: true });
 }
 
-if (Deno.args[0] === "--worker") {
+// Only when run itself: bench/multiprocess.ts imports this file, and its
+// own workers must not run these.
+if (import.meta.main && Deno.args[0] === "--worker") {
   const [, role, kind, path, arg] = Deno.args;
   if (role === "loop") await loopWorker(kind, path, Number(arg));
   else await waitWorker(kind, path, arg === "true");

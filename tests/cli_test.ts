@@ -1,6 +1,7 @@
 // The command line tool, run as a real process: exit statuses, conflicts,
 // timeouts, shared and exclusive locks, signals, flock(1), the status line.
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
 import { fixture, run, sleep, tempDir } from "./_helpers.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
@@ -590,7 +591,10 @@ Deno.test({
   }).output();
   assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
   const bin = `${dir.path}/bin/process-lock`;
-  const version = await run(bin, ["--version"]);
+  // The installed command runs `deno` from PATH (this test may run through
+  // the binary directly, with no deno on PATH).
+  const env = { PATH: `${dirname(Deno.execPath())}:${Deno.env.get("PATH")}` };
+  const version = await run(bin, ["--version"], env);
   assert.match(version.stdout, /^process-lock \d+\.\d+\.\d+\n$/);
   // Nothing listens on port 1: the PostgreSQL module loaded and connected.
   const pg = await run(bin, [
@@ -599,7 +603,7 @@ Deno.test({
     "-n",
     "name",
     "true",
-  ]);
+  ], env);
   assert.equal(pg.code, 69, pg.stderr);
   assert.match(pg.stderr, /ECONNREFUSED/);
 });

@@ -1,0 +1,160 @@
+// Promises of the docs that a one-line break would violate, each caught in
+// seconds: the order of one process's calls, a handle released once, the
+// owner's `since`, a decorated call's signal, a semaphore's one deadline,
+// and flock(1)'s option forms.
+import assert from "node:assert/strict";
+import {
+  InterProcessLock,
+  interprocessLocked,
+  InterProcessReaderWriterLock,
+  InterProcessSemaphore,
+  readLockOwner,
+} from "../mod.ts";
+import { flockHolder, now, run, sleep, tempDir } from "./_helpers.ts";
+
+const POSIX = Deno.build.os !== "windows";
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+/** The lock on `path` taken through a raw file, as another tool would. */
+function rawHolder(path: string): Deno.FsFile {
+  const file = Deno.openSync(path, { read: true, write: true, create: true });
+  assert.equal(file.tryLockSync(true), true);
+  return file;
+}
+
+Deno.test("when a call of this process gives up, the next one goes on at once", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const holder = rawHolder(path);
+  using first = new InterProcessLock(path);
+  using second = new InterProcessLock(path);
+  const start = now();
+  const gaveUp = first.acquire({ timeout: 200 });
+  const next = second.acquire({ timeout: 5_000 });
+  assert.equal(await gaveUp, false);
+  await sleep(300);
+  holder.close();
+  assert.equal(await next, true);
+  // Left asleep, the second call would try only at its own deadline.
+  const took = now() - start;
+  assert.ok(took < 2_500, `the next call got the lock after ${took} ms`);
+});
+
+Deno.test("calls of one process get the lock in arrival order", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  using holder = new InterProcessLock(path);
+  using early = new InterProcessLock(path);
+  using late = new InterProcessLock(path);
+  await holder.acquire();
+  const earlyGot = early.acquire({ timeout: 3_000 });
+  await sleep(50);
+  holder.release();
+  // Arrives after the release woke the early call, before it ran.
+  const lateGot = late.acquire({ timeout: 3_000 });
+  assert.equal(await earlyGot, true);
+  assert.equal(late.acquired, false);
+  early.release();
+  assert.equal(await lateGot, true);
+});
+
+Deno.test("disposing a scoped handle twice releases once", async () => {
+  await using dir = await tempDir();
+  const rw = new InterProcessReaderWriterLock(`${dir.path}/a.lock`);
+  const first = await rw.readLock();
+  await rw.readLock();
+  first[Symbol.dispose]();
+  first[Symbol.dispose]();
+  assert.equal(rw.readers, 1);
+  rw[Symbol.dispose]();
+});
+
+Deno.test("the owner's since is when the current holder acquired", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  using lock = new InterProcessLock(path);
+  await lock.acquire();
+  const first = readLockOwner(path)!.since.getTime();
+  lock.release();
+  await sleep(20);
+  await lock.acquire();
+  const second = readLockOwner(path)!.since.getTime();
+  assert.ok(second > first, `since ${second} after ${first}`);
+});
+
+Deno.test("a decorated call honours its signal", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  using _holder = rawHolder(path);
+  const controller = new AbortController();
+  const reason = new Error("stop");
+  const locked = interprocessLocked(path, {
+    signal: controller.signal,
+    timeout: 10_000,
+  })(() => "ran");
+  const start = now();
+  setTimeout(() => controller.abort(reason), 100);
+  await assert.rejects(locked(), (error) => error === reason);
+  assert.ok(now() - start < 3_000);
+});
+
+Deno.test({
+  name: "timeout bounds the whole semaphore call, the gate's wait included",
+  ignore: !POSIX,
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/sem.lock`;
+  using semaphore = new InterProcessSemaphore(path, { slots: 1 });
+  Deno.writeTextFileSync(`${path}.0`, "");
+  const slot = await flockHolder(`${path}.0`);
+  // Another caller passes through the gate for 800 ms.
+  Deno.writeTextFileSync(path, "");
+  const gate = new Deno.Command("flock", {
+    args: ["-x", path, "-c", "echo held; sleep 0.8"],
+    stdout: "piped",
+  }).spawn();
+  const reader = gate.stdout.getReader();
+  await reader.read();
+  try {
+    const start = now();
+    assert.equal(await semaphore.acquire({ timeout: 1_000 }), false);
+    const took = now() - start;
+    // A fresh deadline after the gate would end at about 1800 ms.
+    assert.ok(took < 1_500, `the call took ${took} ms`);
+  } finally {
+    reader.releaseLock();
+    await gate.stdout.cancel();
+    await gate.status;
+    await slot.end();
+  }
+});
+
+Deno.test({
+  name: "cli: flock(1)'s FILE --command CMD, and the last of -s and -x wins",
+  ignore: !POSIX,
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  const cli = (args: string[]) =>
+    run(Deno.execPath(), ["run", "-A", "--quiet", CLI, ...args]);
+  const command = await cli([path, "--command", "echo hi"]);
+  assert.equal(command.code, 0, command.stderr);
+  assert.equal(command.stdout, "hi\n");
+  Deno.writeTextFileSync(path, "");
+  const reader = new Deno.Command("flock", {
+    args: ["-s", path, "-c", "echo held; read _ || true"],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const lines = reader.stdout.getReader();
+  await lines.read();
+  try {
+    assert.equal((await cli(["-x", "-s", "-n", path, "true"])).code, 0);
+    assert.equal((await cli(["-s", "-x", "-n", path, "true"])).code, 1);
+  } finally {
+    lines.releaseLock();
+    await reader.stdin.close();
+    await reader.stdout.cancel();
+    await reader.status;
+  }
+});
