@@ -8,10 +8,10 @@ export const USAGE = `Usage:
   process-lock --postgres [URL] [options] <name> <command> [args...]
   process-lock --slots N [options] <lockfile|name> <command> [args...]
 
-Runs the command while holding a lock on <lockfile> (created if missing; an
-existing directory or read-only file works too), or with --postgres, the
-PostgreSQL advisory lock <name>. Options are flock(1)'s: -nx, -w5, -E7 and
---timeout=5 work as there.
+Runs the command while holding a lock on <lockfile> (created if missing, not
+its directory; an existing directory or read-only file works too), or with
+--postgres, the PostgreSQL advisory lock <name>. Options are flock(1)'s:
+-nx, -w5, -E7 and --timeout=5 work as there.
 
 Options:
   -x, -e, --exclusive           exclusive lock (the default)

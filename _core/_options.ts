@@ -55,17 +55,23 @@ export function checkObject(
     throw new TypeError(`${what} must be an object, got ${describe(value)}`);
   }
   for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
-    const closest = closestOf(key, known);
-    throw new TypeError(
-      `Unknown option "${key}" (${
-        closest === undefined
-          ? `known options: ${known.join(", ")}`
-          : `did you mean "${closest}"?`
-      })`,
-    );
+    if (!known.includes(key)) {
+      throw new TypeError(`Unknown option "${key}" (${hintFor(key, known)})`);
+    }
   }
   return value as Record<string, unknown>;
+}
+
+/** What an unknown option key may have meant. */
+function hintFor(key: string, known: readonly string[]): string {
+  const closest = closestOf(key, known);
+  if (closest !== undefined) return `did you mean "${closest}"?`;
+  const acquireKey = closestOf(key, ACQUIRE_KEYS);
+  if (acquireKey !== undefined && !known.includes(acquireKey)) {
+    const same = acquireKey === key ? "" : `did you mean "${acquireKey}"? `;
+    return `${same}"${acquireKey}" is an option of each acquire call, not of the lock`;
+  }
+  return `known options: ${known.join(", ")}`;
 }
 
 /** The known name nearest to `name` in edits, if it is near enough. */
@@ -204,7 +210,7 @@ export function checkLogger(value: unknown): Logger | undefined {
 }
 /** A short description of a value's type for error messages. */
 export function describe(value: unknown): string {
-  if (value === null) return "null";
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return "an array";
   const type = typeof value;
   if (type === "object" || type === "function") {

@@ -27,15 +27,17 @@ export function splitSlots(
   what: string,
   known: readonly string[],
 ): [number, Record<string, unknown>] {
-  if (options === undefined) {
-    throw new TypeError('A semaphore needs the option "slots"');
-  }
   const { slots, ...rest } = checkObject(options, what, known);
   return [checkSlots(slots), rest];
 }
 
 /** Checks `slots`: a whole number from 1. */
 function checkSlots(slots: unknown): number {
+  if (slots === undefined) {
+    throw new TypeError(
+      'A semaphore needs the option "slots": how many holders at once (a whole number from 1)',
+    );
+  }
   if (typeof slots !== "number") {
     throw new TypeError(
       `Option "slots" must be a number, got ${describe(slots)}`,

@@ -92,8 +92,9 @@ export interface LockOptions {
   /**
    * Lets any existing file that this process can read be the lock, a
    * directory included, as `flock(1)` does: such a file is opened for
-   * reading only and never written (no owner record). Without it, a lock
-   * file must be writable, and is created when missing.
+   * reading only and never written (no owner record), and a missing lock
+   * file is created but not its directory. Without it, a lock file must be
+   * writable, and is created when missing, with its directories.
    *
    * @default {false}
    */

@@ -42,6 +42,27 @@ export function openLockFile(path: string, anyFile = false): Deno.FsFile {
 }
 
 /**
+ * Creates the missing parent directories of `path`; with `anyFile`, as
+ * `flock(1)`, none: a missing one is an error that names it.
+ */
+function makeParent(path: string, anyFile: boolean): void {
+  const parent = dirname(path);
+  try {
+    if (!anyFile) Deno.mkdirSync(parent, { recursive: true });
+    else if (!Deno.statSync(parent).isDirectory) {
+      throw new Deno.errors.NotADirectory();
+    }
+  } catch (error) {
+    if (anyFile && error instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(
+        `Cannot create lock file "${path}": the directory "${parent}" does not exist`,
+      );
+    }
+    throw lockFileError(error, path, anyFile ? undefined : parent);
+  }
+}
+
+/**
  * One open; undefined when the file vanished after "already exists". With
  * `anyFile`, an existing file that cannot be opened for writing (a
  * directory, a read-only file or file system) is opened for reading.
@@ -83,11 +104,7 @@ function openOnce(path: string, anyFile: boolean): Deno.FsFile | undefined {
     // Not a link: the file is missing, or another process has just created
     // it; the creation below copes with both.
   }
-  try {
-    Deno.mkdirSync(dirname(path), { recursive: true });
-  } catch (error) {
-    throw lockFileError(error, path, dirname(path));
-  }
+  makeParent(path, anyFile);
   let created: Deno.FsFile;
   try {
     created = Deno.openSync(path, OPEN_NEW);

@@ -18,7 +18,7 @@ Deno.test("bad paths throw TypeError at construction", () => {
     ["", /must not be empty/],
     ["/tmp/a\0b.lock", /NUL byte/],
     [42, /string or a file: URL, got a number/],
-    [undefined, /string or a file: URL, got a undefined/],
+    [undefined, /string or a file: URL, got undefined/],
     [null, /got null/],
     [{ path: "/tmp/x" }, /got an instance of Object/],
     [
@@ -378,6 +378,15 @@ Deno.test("an unknown option key throws a TypeError naming it and the closest kn
   assert.throws(
     () => new InterProcessLock(path, bag({ colour: "red" })),
     /^TypeError: Unknown option "colour" \(known options: sleep, logger, anyFile\)$/,
+  );
+  // An acquire option given to a constructor: where it belongs.
+  assert.throws(
+    () => new InterProcessLock(path, bag({ timeout: 1 })),
+    /^TypeError: Unknown option "timeout" \("timeout" is an option of each acquire call, not of the lock\)$/,
+  );
+  assert.throws(
+    () => new InterProcessLock(path, bag({ timout: 1 })),
+    /\(did you mean "timeout"\? "timeout" is an option of each acquire call/,
   );
   assert.equal(lock.acquired, false);
 });

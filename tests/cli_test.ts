@@ -102,6 +102,11 @@ Deno.test({
   const underFile = await cli([`${dir.path}/file/l`, "true"]);
   assert.equal(underFile.code, 66);
   assert.match(underFile.stderr, /not a directory/);
+  // As flock(1): no directory is created for the lock file.
+  const noDir = await cli([`${dir.path}/none/l`, "true"]);
+  assert.equal(noDir.code, 66);
+  assert.match(noDir.stderr, /the directory ".*\/none" does not exist/);
+  assert.throws(() => Deno.statSync(`${dir.path}/none`), Deno.errors.NotFound);
   const missing = await cli([`${dir.path}/l`, "no-such-command-here"]);
   assert.equal(missing.code, 127);
   // A command that exists but cannot be run.

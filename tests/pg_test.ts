@@ -462,6 +462,10 @@ pgTest("bad names and options throw TypeError or RangeError", () => {
     () => postgresLocked("x", bag({ url, delya: 1 })),
     /Unknown option "delya" .*\(did you mean "delay"\?\)/,
   );
+  assert.throws(
+    () => new PostgresLock("x", bag({ url, timout: 1 })),
+    /\(did you mean "timeout"\? "timeout" is an option of each acquire call, not of the lock\)/,
+  );
   const lock = new PostgresLock("x", { url });
   return Promise.all([
     assert.rejects(

@@ -113,6 +113,11 @@ Deno.test("semaphore: bad slots throw TypeError or RangeError", () => {
     /needs the option "slots"/,
   );
   assert.throws(
+    // @ts-expect-error: slots is required
+    () => new InterProcessSemaphore("x.lock", {}),
+    /^TypeError: A semaphore needs the option "slots": how many holders/,
+  );
+  assert.throws(
     // @ts-expect-error: not an option
     () => new InterProcessSemaphore("x.lock", { slots: 2, slot: 1 }),
     /Unknown option "slot" \(did you mean "slots"\?\)/,
