@@ -84,7 +84,9 @@ export function resolvePostgresOptions(options: unknown): SessionOptions {
     logger,
     keepalive: { idle, interval, count },
     lease,
-    connectTimeout: checkPositive(o.connectTimeout, "connectTimeout", 10_000),
+    connectTimeout: o.connectTimeout === undefined
+      ? undefined
+      : checkPositive(o.connectTimeout, "connectTimeout", 0),
   };
 }
 

@@ -30,8 +30,9 @@ export interface SessionOptions {
   keepalive: Keepalive;
   /** The lease, in milliseconds. */
   lease: number;
-  /** The bound on connecting for a call without a timeout, in ms. */
-  connectTimeout: number;
+  /** The bound on connecting for a call without a timeout, in ms
+   * (undefined: the URL's `connect_timeout`, else 10 s). */
+  connectTimeout: number | undefined;
 }
 
 /** `DATABASE_URL`, when set and readable without a prompt. */
@@ -243,16 +244,41 @@ export interface ConnectCall {
   blocking: boolean;
 }
 
-function connectBound(call: ConnectCall): [number, string] {
+function connectBound(call: ConnectCall, url: string | undefined): [
+  number,
+  string,
+] {
   const left = call.blocking ? call.deadline - performance.now() : 0;
-  const { connectTimeout } = call.options;
+  const [connectTimeout, option] = connectTimeoutOf(call.options, url);
   if (connectTimeout <= Math.max(left, CONNECT_FLOOR_MS)) {
-    return [connectTimeout, "connectTimeout"];
+    return [connectTimeout, option];
   }
   return left >= CONNECT_FLOOR_MS
     ? [left, "the call's timeout"]
     : [CONNECT_FLOOR_MS, "the floor for connecting"];
 }
+
+/** The bound on connecting without a call's timeout, and what set it. */
+function connectTimeoutOf(
+  options: SessionOptions,
+  url: string | undefined,
+): [number, string] {
+  if (options.connectTimeout !== undefined) {
+    return [options.connectTimeout, "connectTimeout"];
+  }
+  let seconds = NaN;
+  try {
+    seconds = Number(new URL(url ?? "").searchParams.get("connect_timeout"));
+  } catch {
+    // No URL: the default.
+  }
+  return seconds > 0
+    ? [seconds * 1000, "connect_timeout in the URL"]
+    : [DEFAULT_CONNECT_TIMEOUT_MS, "connectTimeout"];
+}
+
+/** The bound on connecting when neither the options nor the URL set one. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * A connection for a call (a kept one unless `fresh`), within its bound.
@@ -264,8 +290,8 @@ export async function connectFor(
   call: ConnectCall,
   fresh: boolean,
 ): Promise<Connection> {
-  const [ms, bound] = connectBound(call);
   const source = sourceOf(call.options);
+  const [ms, bound] = connectBound(call, source.url);
   try {
     return await openConnection(source, ms, call.signal, fresh);
   } catch (error) {
@@ -277,8 +303,10 @@ export async function connectFor(
       advice =
         `Check that the host is reachable and that the URL names a PostgreSQL server, or ${
           bound === "connectTimeout"
-            ? "raise connectTimeout"
-            : "give the call a longer timeout"
+            ? "raise connectTimeout (or connect_timeout in the URL)"
+            : bound === "connect_timeout in the URL"
+            ? "raise connect_timeout in the URL"
+            : "give the call a longer timeout (-w on the command line)"
         }`;
     }
     if (source.url === undefined && source.sql === undefined) {

@@ -75,7 +75,7 @@ export interface PostgresLockOptions {
    * milliseconds. A call with a timeout connects within it, or within 1 s
    * when the timeout is shorter.
    *
-   * @default {10000}
+   * @default {the URL's `connect_timeout` (seconds, as libpq reads it), else 10000}
    */
   connectTimeout?: number;
   /**

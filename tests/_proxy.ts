@@ -8,6 +8,8 @@ export class Proxy implements AsyncDisposable {
   readonly port: number;
   /** Bytes forwarded to the server and to the clients. */
   readonly bytes = { up: 0, down: 0 };
+  /** How many client connections the clients closed. */
+  closedByClients = 0;
   #listener: Deno.Listener;
   #conns: Deno.Conn[] = [];
   #stalled = false;
@@ -78,7 +80,10 @@ export class Proxy implements AsyncDisposable {
     try {
       while (true) {
         const n = await from.read(buffer);
-        if (n === null) break;
+        if (n === null) {
+          if (direction === "up") this.closedByClients++;
+          break;
+        }
         // A stalled proxy swallows what arrives and sends nothing.
         if (this.#stalled) continue;
         if (this.#delayMs > 0) {

@@ -70,6 +70,26 @@ pgTest(
   },
 );
 
+pgTest(
+  "a failed unlock ends the connection, so the server frees the lock without waiting for the lease",
+  async () => {
+    const name = unique("unlock-fails");
+    await using proxy = new Proxy(upstream());
+    await using a = new PostgresLock(name, {
+      url: proxy.urlFor(url),
+      lease: 1_500,
+    });
+    assert.equal(await a.acquire(), true);
+    proxy.stall();
+    await a.release();
+    await eventually(
+      () => Promise.resolve(proxy.closedByClients === 1),
+      "the lock closed its connection",
+      2_000,
+    );
+  },
+);
+
 pgTest("a cut connection aborts the holder's signal at once", async () => {
   const name = unique("cut");
   await using proxy = new Proxy(upstream());
@@ -111,7 +131,7 @@ pgTest(
       // The bound that applied, in whole milliseconds, and what to raise.
       assert.match(
         error.message,
-        /lock "silent-.*127\.0\.0\.1:\d+: no answer to connecting within 1000 ms \((the call's timeout|the floor for connecting)\).*give the call a longer timeout$/,
+        /lock "silent-.*127\.0\.0\.1:\d+: no answer to connecting within 1000 ms \((the call's timeout|the floor for connecting)\).*give the call a longer timeout \(-w on the command line\)$/,
       );
       assert.equal(error.message.split("127.0.0.1").length, 2, error.message);
       assert.doesNotMatch(error.message, /secret/);
@@ -124,9 +144,19 @@ pgTest(
     let start = performance.now();
     await assert.rejects(
       short.acquire(),
-      /within 700 ms \(connectTimeout\).*raise connectTimeout$/,
+      /within 700 ms \(connectTimeout\).*raise connectTimeout \(or connect_timeout in the URL\)$/,
     );
     assert.ok(performance.now() - start < 1_500);
+    // Or the URL's connect_timeout, in seconds as libpq reads it.
+    const fromUrl = new PostgresLock(unique("silent"), {
+      url: `postgres://app@127.0.0.1:${peer.port}/app?connect_timeout=1`,
+    });
+    start = performance.now();
+    await assert.rejects(
+      fromUrl.acquire(),
+      /within 1000 ms \(connect_timeout in the URL\).*raise connect_timeout in the URL$/,
+    );
+    assert.ok(performance.now() - start < 2_000);
     // An abort settles at once, with its reason.
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error("stop")), 300);

@@ -313,4 +313,14 @@ export const MUTANTS: Mutant[] = [
     tests: ["tests/promises_test.ts"],
     filter: "--command",
   },
+  {
+    id: "unlock-fail-kept",
+    why: "a failed unlock leaves the connection open",
+    file: "postgres/_session.ts",
+    find:
+      "    connection.destroy();\n    return;\n  }\n  await connection.finish(true);",
+    replace: "    return;\n  }\n  await connection.finish(true);",
+    tests: ["tests/pg_lease_test.ts"],
+    filter: "failed unlock",
+  },
 ];
