@@ -17,9 +17,74 @@
  * {@linkcode InterProcessSemaphore} of N slots, and count who is inside; the
  * demo prints the peak and exits non-zero if it ever passed N.
  *
+ * Ctrl-C or SIGTERM stop the workers and remove what the demo made (its
+ * temporary directory, the throwaway server). An unknown option exits 64.
+ *
  * @module
  */
 import { InterProcessLock, InterProcessSemaphore } from "../mod.ts";
+
+const USAGE = `Usage:
+  deno task demo [--processes N] [--increments N] [--no-lock] [--postgres]
+  deno task demo --slots N [--processes N]`;
+
+/** The options that take a number, and those that take none. */
+const NUMBER_OPTIONS = ["--processes", "--increments", "--slots"];
+const FLAGS = ["--no-lock", "--postgres", "--help", "-h"];
+
+/** Exits 64 on an option the demo does not know, and 0 after --help. */
+function checkArgs(args: string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    if (NUMBER_OPTIONS.includes(args[i])) i++;
+    else if (!FLAGS.includes(args[i])) {
+      console.error(`demo: unknown option ${args[i]} (try --help)`);
+      Deno.exit(64);
+    }
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+}
+
+/** The workers running, stopped when the demo is. */
+const children = new Set<Deno.ChildProcess>();
+
+/**
+ * Ends the demo on SIGINT or SIGTERM through `Deno.exit`, whose "unload"
+ * event removes what it made; stops the workers first.
+ */
+function exitOnSignals(): void {
+  const signals = Deno.build.os === "windows"
+    ? [["SIGINT", 130] as const]
+    : [["SIGINT", 130] as const, ["SIGTERM", 143] as const];
+  for (const [signal, code] of signals) {
+    Deno.addSignalListener(signal, () => {
+      for (const child of children) child.kill("SIGKILL");
+      Deno.exit(code);
+    });
+  }
+}
+
+/** A temporary directory, removed when the demo ends, however it ends. */
+async function demoDir(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "process-lock-demo-" });
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // Removed already.
+    }
+  });
+  return dir;
+}
+
+/** `url` without its password, for printing. */
+function masked(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = "***";
+  return u.href;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -92,7 +157,7 @@ async function roomWorker(dir: string, slots: number) {
 /** `--slots N`: the room demo; exits 1 if more than N were ever inside. */
 async function roomMain(slots: number) {
   const processes = option("--processes", 8);
-  const dir = await Deno.makeTempDir({ prefix: "process-lock-demo-" });
+  const dir = await demoDir();
   Deno.writeTextFileSync(`${dir}/inside`, "0 0");
   console.log(
     `${processes} processes x ${ROOM_ROUNDS} visits of a room that holds ${slots} (an InterProcessSemaphore on ${dir}/room.lock)`,
@@ -101,7 +166,6 @@ async function roomMain(slots: number) {
   printReports(reports);
   const [, peak] = Deno.readTextFileSync(`${dir}/inside`).split(" ")
     .map(Number);
-  await Deno.remove(dir, { recursive: true });
   if (reports.some((r) => typeof r === "number")) {
     console.log("the demo failed: a worker did not finish (see above)");
     Deno.exit(1);
@@ -119,7 +183,7 @@ function option(name: string, fallback: number): number {
   if (index === -1) return fallback;
   const value = Number(Deno.args[index + 1]);
   if (!Number.isInteger(value) || value < 1) {
-    console.error(`${name} needs a whole number >= 1`);
+    console.error(`demo: ${name} needs a whole number >= 1 (try --help)`);
     Deno.exit(64);
   }
   return value;
@@ -163,8 +227,8 @@ async function runWorkers(
   const self = new URL(import.meta.url).pathname;
   const outputs = await Promise.all(Array.from(
     { length: processes },
-    () =>
-      new Deno.Command(Deno.execPath(), {
+    () => {
+      const child = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
           "--quiet",
@@ -178,7 +242,10 @@ async function runWorkers(
         ],
         stdout: "piped",
         stderr: "inherit",
-      }).output(),
+      }).spawn();
+      children.add(child);
+      return child.output().finally(() => children.delete(child));
+    },
   ));
   return outputs.map((output) =>
     output.success
@@ -225,7 +292,7 @@ async function main() {
   const increments = option("--increments", 300);
   const locked = !Deno.args.includes("--no-lock");
   const url = Deno.args.includes("--postgres") ? await postgresUrl() : "";
-  const dir = await Deno.makeTempDir({ prefix: "process-lock-demo-" });
+  const dir = await demoDir();
   const counterPath = `${dir}/counter`;
   const lockPath = `${dir}/counter.lock`;
   Deno.writeTextFileSync(counterPath, "0");
@@ -234,7 +301,7 @@ async function main() {
       !locked
         ? "WITHOUT the lock"
         : url
-        ? `each under the PostgreSQL lock "demo-counter" (${url})`
+        ? `each under the PostgreSQL lock "demo-counter" (${masked(url)})`
         : `each under the lock ${lockPath}`
     }`,
   );
@@ -247,7 +314,6 @@ async function main() {
   ]);
   printReports(reports);
   const final = Number(Deno.readTextFileSync(counterPath));
-  await Deno.remove(dir, { recursive: true });
   if (reports.some((r) => typeof r === "number")) {
     console.log("the demo failed: a worker did not finish (see above)");
     Deno.exit(1);
@@ -260,8 +326,9 @@ if (Deno.args[0] === "--worker" && Deno.args[1] === "--room") {
 } else if (Deno.args[0] === "--worker") {
   const [, lockPath, counterPath, n, locked, url] = Deno.args;
   await worker(lockPath, counterPath, Number(n), locked === "true", url ?? "");
-} else if (Deno.args.includes("--slots")) {
-  await roomMain(option("--slots", 3));
 } else {
-  await main();
+  checkArgs(Deno.args);
+  exitOnSignals();
+  if (Deno.args.includes("--slots")) await roomMain(option("--slots", 3));
+  else await main();
 }

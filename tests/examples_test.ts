@@ -160,3 +160,69 @@ Deno.test({
   assert.match(result.stdout, /PostgreSQL lock "demo-counter"/);
   assert.match(result.stdout, /final count 100, expected 100: no update lost/);
 });
+
+const DEMO = new URL("../examples/demo.ts", import.meta.url).pathname;
+
+Deno.test("demo.ts: an unknown option exits 64 with one line; --help prints the usage", async () => {
+  for (const args of [["--bogus"], ["--slot", "3"], ["--processes"]]) {
+    const result = await demo(args);
+    assert.equal(result.code, 64, JSON.stringify(args));
+    assert.match(result.stderr, /^demo: .*\n$/);
+  }
+  const help = await demo(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage:\n {2}deno task demo/);
+});
+
+Deno.test({
+  name:
+    "demo.ts: SIGINT or SIGTERM stop it with 130 or 143, and its temporary directory is removed",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    await using child = new Child(
+      [DEMO, "--processes", "2", "--increments", "1000000"],
+      { permissions: TEST_PERMISSIONS as string[] },
+    );
+    const first = await child.waitFor("2 processes");
+    const dir = first.match(/of (\S+)\/counter,/)![1];
+    assert.ok(Deno.statSync(dir).isDirectory);
+    await sleep(500);
+    child.process.kill(signal);
+    const { status } = await child.end();
+    assert.equal(status.code, code);
+    assert.throws(() => Deno.statSync(dir), Deno.errors.NotFound);
+  }
+});
+
+Deno.test({
+  name:
+    "demo.ts --postgres: the URL is printed without its password; SIGINT stops the throwaway server",
+  ignore: Deno.build.os === "windows" ||
+    (await pgServer()).reason !== undefined && !postgresRequired(),
+  sanitizeOps: false,
+}, async () => {
+  const { url } = await pgServer();
+  const withPassword = new URL(url);
+  withPassword.password = "secret";
+  const shown = await demo(
+    ["--postgres", "--processes", "1", "--increments", "5"],
+    withPassword.href,
+  );
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.doesNotMatch(shown.stdout, /secret/);
+  assert.match(shown.stdout, /:\*\*\*@/);
+  if (Deno.env.get("DATABASE_URL")) return; // No throwaway server here.
+  await using child = new Child(
+    [DEMO, "--postgres", "--processes", "1", "--increments", "1000000"],
+    { permissions: TEST_PERMISSIONS as string[], env: { DATABASE_URL: "" } },
+  );
+  const first = await child.waitFor("1 processes", 60_000);
+  const port = Number(first.match(/@127\.0\.0\.1:(\d+)\//)![1]);
+  child.process.kill("SIGINT");
+  assert.equal((await child.end()).status.code, 130);
+  await assert.rejects(
+    Deno.connect({ hostname: "127.0.0.1", port }),
+    Deno.errors.ConnectionRefused,
+  );
+});
