@@ -94,16 +94,47 @@ const SIGNAL_NUMBERS: Record<string, number> = {
   SIGTERM: 15,
 };
 
-/** Who holds the lock on `lockfile`, as its owner record says ("" if unknown). */
-function describeOwner(lockfile: string): string {
+/** A holder as the messages name it: "pid 12 on host since <time>". */
+function holderText(
+  holder: { pid?: number; hostname: string; since: Date },
+): string {
+  const host = holder.hostname ? ` on ${holder.hostname}` : "";
+  const who = holder.pid === undefined ? "a client" : `pid ${holder.pid}`;
+  return `${who}${host} since ${holder.since.toISOString()}`;
+}
+
+/** A holder of a lock, whatever the backend. */
+type Holder = { pid?: number; hostname: string; since: Date };
+
+/**
+ * Who holds the lock `lockfile` (with `slots`, each slot `<lockfile>.<i>`)
+ * as `holdersOf` tells: "held by ...", or "" when it cannot be told.
+ */
+async function describeHolders(
+  holdersOf: (name: string) => Promise<Holder[]>,
+  lockfile: string,
+  slots: number | undefined,
+): Promise<string> {
+  const names = slots === undefined
+    ? [lockfile]
+    : Array.from({ length: slots }, (_, slot) => `${lockfile}.${slot}`);
   try {
-    const owner = readLockOwner(lockfile);
-    if (owner === null) return "";
-    const host = owner.hostname ? ` on ${owner.hostname}` : "";
-    return `held by pid ${owner.pid}${host} since ${owner.since.toISOString()}`;
+    const all = await Promise.all(names.map(holdersOf));
+    const held = all.flatMap((holders, slot) =>
+      holders.map((holder) =>
+        `${slots === undefined ? "" : `slot ${slot}: `}${holderText(holder)}`
+      )
+    );
+    return held.length === 0 ? "" : `held by ${held.join(", ")}`;
   } catch {
     return "";
   }
+}
+
+/** The holder that the owner record of the file `name` names, if any. */
+function fileHolders(name: string): Promise<Holder[]> {
+  const owner = readLockOwner(name);
+  return Promise.resolve(owner === null ? [] : [owner]);
 }
 
 /**
@@ -183,7 +214,7 @@ interface CliLock {
    */
   dispose: (() => void) | undefined;
   /** Who holds the lock, as far as can be told ("" when unknown). */
-  describeOwner(): string;
+  describeOwner(): Promise<string>;
   /** Aborts when a held lock is lost (PostgreSQL only). */
   lost(): AbortSignal | undefined;
   /** What is held ("slot 2 of 4"), for --verbose. */
@@ -212,13 +243,19 @@ async function makePostgresLock(
   // Loaded only here: the file locks need no npm package.
   const pg = await import("./postgres/mod.ts");
   const options = { url };
+  const describeOwner = () =>
+    describeHolders(
+      (name) => pg.readPostgresLockHolders(name, { url, timeout: 2_000 }),
+      lockfile,
+      slots,
+    );
   if (slots !== undefined) {
     const semaphore = new pg.PostgresSemaphore(lockfile, { ...options, slots });
     return {
       take: (o) => semaphore.acquire(o),
       release: () => semaphore.release(),
       dispose: undefined,
-      describeOwner: () => "",
+      describeOwner,
       lost: () => semaphore.signal,
       describeHeld: () => describeHeld(parsed, semaphore.slot),
     };
@@ -234,7 +271,7 @@ async function makePostgresLock(
     release: () =>
       lock instanceof pg.PostgresLock ? lock.release() : lock.releaseReadLock(),
     dispose: undefined,
-    describeOwner: () => "",
+    describeOwner,
     lost: () => lock.signal,
     describeHeld: () => describeHeld(parsed, undefined),
   };
@@ -259,7 +296,7 @@ function makeFileLock(parsed: Parsed): CliLock {
     dispose: parsed.timeoutMs === undefined
       ? () => lock[Symbol.dispose]()
       : undefined,
-    describeOwner: () => describeOwner(lockfile),
+    describeOwner: () => describeHolders(fileHolders, lockfile, slots),
     lost: () => undefined,
     describeHeld: () =>
       describeHeld(
@@ -312,8 +349,8 @@ async function waitForLock(
   }
   if (acquired) return "acquired";
   if (parsed.verbose) {
-    const holder = lock.describeOwner();
     const waited = (performance.now() - started).toFixed(0);
+    const holder = await lock.describeOwner();
     say(
       `${parsed.lockfile} is busy${holder ? `: ${holder}` : ""}; ${
         parsed.nonblock ? "not waiting (-n)" : `gave up after ${waited} ms`
@@ -348,10 +385,16 @@ function statusLine(lockfile: string, lock: CliLock): () => void {
   const started = performance.now();
   const write = (text: string) =>
     Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${text}`));
+  let holder = "";
+  let askedAt = -Infinity;
   const ticker = setInterval(() => {
     const waited = (performance.now() - started) / 1000;
     if (waited < 1) return;
-    const holder = lock.describeOwner();
+    // Asked every 2 s at most (a PostgreSQL lock asks the server).
+    if (performance.now() - askedAt >= 2_000) {
+      askedAt = performance.now();
+      lock.describeOwner().then((text) => holder = text);
+    }
     write(
       `process-lock: waiting for ${lockfile} for ${waited.toFixed(0)} s${
         holder ? `, ${holder}` : ""

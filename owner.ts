@@ -41,7 +41,8 @@
 
 import { toLockPath } from "./_file/_options.ts";
 import process from "node:process";
-import { hostname, type OwnerFields, readOwner } from "./_file/_record.ts";
+import { type OwnerFields, readOwner } from "./_file/_record.ts";
+import { hostname } from "./_core/_host.ts";
 import { lockFileError } from "./_file/_errors.ts";
 import { tryLockFile } from "./_file/_lock_file.ts";
 

@@ -9,6 +9,8 @@
 //   offset 68  the owner record: JSON, space-padded, "\n"
 //   size 256
 
+import { hostname } from "../_core/_host.ts";
+
 /** The first bytes of a lock file that carries the block. */
 export const MAGIC = "@locks/process-lock owner record v2\n";
 /** The size of the whole block, magic included, in bytes. */
@@ -35,25 +37,6 @@ export interface OwnerFields {
   pid: number;
   hostname: string;
   since: string;
-}
-
-let hostnameCache: string | undefined;
-
-/** This machine's name, or "" when Deno has no `--allow-sys=hostname`. */
-export function hostname(): string {
-  if (hostnameCache === undefined) {
-    hostnameCache = "";
-    try {
-      const state = Deno.permissions.querySync({
-        name: "sys",
-        kind: "hostname",
-      }).state;
-      if (state === "granted") hostnameCache = Deno.hostname();
-    } catch {
-      // No permission API or no host name: leave it empty.
-    }
-  }
-  return hostnameCache;
 }
 
 /** `text` space-padded to `size` bytes, ending in a newline. */

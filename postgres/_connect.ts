@@ -18,7 +18,8 @@ import {
   takeIdle,
 } from "./_connection.ts";
 import { codeOf, FarewellReader, postgresError } from "./_reasons.ts";
-import type { Keepalive } from "./_sql.ts";
+import { applicationName, type Keepalive } from "./_sql.ts";
+import { hostname } from "../_core/_host.ts";
 import type { PostgresClient } from "./types.ts";
 import type { Logger } from "../_core/types.ts";
 
@@ -171,7 +172,7 @@ async function connect(
     onclose: () => connection?.socketClosed(),
     connection: {
       ...user.options.connection as object,
-      application_name: "@locks/process-lock",
+      application_name: applicationName(hostname()),
     },
     // A socket the lock can destroy (only the first host is used).
     socket: async (o: { path?: string; host: string[]; port: number[] }) => {
@@ -259,7 +260,7 @@ function connectBound(call: ConnectCall, url: string | undefined): [
 }
 
 /** The bound on connecting without a call's timeout, and what set it. */
-function connectTimeoutOf(
+export function connectTimeoutOf(
   options: SessionOptions,
   url: string | undefined,
 ): [number, string] {

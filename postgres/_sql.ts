@@ -87,3 +87,34 @@ export function lockStatement(
 export function unlockStatement(mode: LockMode, key: bigint): string {
   return `SELECT pg_advisory_unlock${suffix(mode)}(${key})`;
 }
+
+/** The application name of this process's sessions: the library, the pid
+ * and the host (PostgreSQL keeps its first 63 bytes). */
+export function applicationName(host: string): string {
+  return `@locks/process-lock pid ${Deno.pid}${host ? ` on ${host}` : ""}`;
+}
+
+/** The pid and host that `applicationName` put in `name`, if it did. */
+export function holderOfName(
+  name: string,
+): { pid: number | undefined; hostname: string } {
+  const match = /^@locks\/process-lock pid (\d+)(?: on (.*))?$/.exec(name);
+  return match === null
+    ? { pid: undefined, hostname: "" }
+    : { pid: Number(match[1]), hostname: match[2] ?? "" };
+}
+
+/**
+ * The statement that lists the sessions granted the lock `key`: whether
+ * exclusively, their application name, and their start in epoch ms.
+ */
+export function holdersStatement(key: bigint): string {
+  return "SELECT l.mode = 'ExclusiveLock' AS exclusive, " +
+    "a.application_name AS name, " +
+    "(extract(epoch FROM a.backend_start) * 1000)::float8 AS since " +
+    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid " +
+    `WHERE l.granted AND l.locktype = 'advisory' AND l.classid = ${
+      key >> 32n & 0xffffffffn
+    }::oid AND l.objid = ${key & 0xffffffffn}::oid AND l.objsubid = 1 ` +
+    "ORDER BY a.backend_start";
+}

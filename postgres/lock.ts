@@ -1,6 +1,6 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The PostgreSQL lock and readers-writer lock, their decorators, and the
-// closing of kept sessions.
+// The PostgreSQL lock and readers-writer lock, their decorators, who holds
+// a lock, and the closing of kept sessions.
 
 import type { LockedDecorator } from "../_core/_decorate.ts";
 import type { LockMode } from "../_core/_options.ts";
@@ -9,7 +9,18 @@ import type { PostgresLockedOptions, PostgresLockOptions } from "./types.ts";
 import type { Holds } from "../_core/_holds.ts";
 import { closeIdle } from "./_connection.ts";
 import type { AcquireOptions } from "../_core/types.ts";
-import { makeLockDecorator, NOT_HELD, postgresHolds } from "./_backend.ts";
+import {
+  makeLockDecorator,
+  NOT_HELD,
+  postgresHolds,
+  resolvePostgresOptions,
+} from "./_backend.ts";
+import { checkPositive } from "../_core/_options.ts";
+import { connectFor, connectTimeoutOf } from "./_connect.ts";
+import { bounded } from "./_connection.ts";
+import { postgresError } from "./_reasons.ts";
+import { holderOfName, holdersStatement } from "./_sql.ts";
+import { checkName, postgresLockKey } from "./types.ts";
 
 /**
  * An exclusive lock shared by every process, on every machine, that uses
@@ -408,4 +419,91 @@ export function postgresWriteLocked(
  */
 export function closeIdleSessions(): Promise<void> {
   return closeIdle();
+}
+
+/**
+ * One holder of a PostgreSQL lock.
+ *
+ * @example Usage
+ * ```ts
+ * import type { PostgresLockHolder } from "@locks/process-lock/postgres";
+ *
+ * const holder: PostgresLockHolder = {
+ *   pid: 1234,
+ *   hostname: "worker-1",
+ *   since: new Date(),
+ *   exclusive: true,
+ * };
+ * console.log(`held by pid ${holder.pid} on ${holder.hostname}`);
+ * ```
+ */
+export interface PostgresLockHolder {
+  /** The holder's process id; undefined for a client of another kind. */
+  pid: number | undefined;
+  /** Its host name; empty when unknown (or it ran without `--allow-sys`). */
+  hostname: string;
+  /** When its session started. */
+  since: Date;
+  /** Whether it holds the lock exclusively (else as a reader). */
+  exclusive: boolean;
+}
+
+/**
+ * Reads who holds the PostgreSQL lock `name`, as the server sees it: every
+ * session granted its advisory lock, oldest first. Holders of this library
+ * are named by process id and host; a session that dies stops being one at
+ * once (the server frees its locks).
+ *
+ * @param name The lock name, as given to `PostgresLock` (a semaphore's slot
+ * `i` is the lock `<name>.<i>`).
+ * @param options The server or client, as for the lock; `timeout` bounds
+ * the whole call (default: `connectTimeout`).
+ * @returns The holders; empty when the lock is free.
+ * @throws {TypeError} If the name or an option is of the wrong type.
+ * @throws {PostgresConnectionError} When the server cannot be reached or
+ * does not answer in time.
+ *
+ * @example Telling the user who holds a lock
+ * ```ts ignore
+ * import { readPostgresLockHolders } from "@locks/process-lock/postgres";
+ *
+ * for (const holder of await readPostgresLockHolders("nightly")) {
+ *   console.log(`held by pid ${holder.pid} on ${holder.hostname}`);
+ * }
+ * ```
+ */
+export async function readPostgresLockHolders(
+  name: string,
+  options?: PostgresLockOptions & { timeout?: number },
+): Promise<PostgresLockHolder[]> {
+  checkName(name);
+  const { timeout, ...rest } = options ?? {};
+  const session = resolvePostgresOptions(rest);
+  const [bound] = connectTimeoutOf(session, session.url);
+  const ms = checkPositive(timeout, "timeout", bound);
+  const lock = `the PostgreSQL lock "${name}"`;
+  const signal = new AbortController().signal;
+  const deadline = performance.now() + ms;
+  const call = { lock, options: session, signal, deadline, blocking: true };
+  const connection = await connectFor(call, false);
+  let rows;
+  try {
+    const statement = holdersStatement(postgresLockKey(name));
+    const left = Math.max(deadline - performance.now(), 1);
+    rows = await bounded(connection.query(statement), left, signal, "a query");
+  } catch (error) {
+    connection.destroy();
+    throw postgresError(
+      "Cannot read the holders of",
+      lock,
+      connection.server,
+      error,
+    );
+  }
+  await connection.finish(true);
+  return Array.from(rows, (row) => ({
+    ...holderOfName(String(row.name)),
+    since: new Date(Number(row.since)),
+    exclusive: row.exclusive === true,
+  }));
 }

@@ -93,7 +93,7 @@ export async function holderPid(name: string): Promise<number> {
 /** Sessions that this module opened, other than idle ones of the tests. */
 export async function lockSessions(): Promise<number> {
   const rows = await query<{ n: string }>(
-    "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = '@locks/process-lock'",
+    "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name LIKE '@locks/process-lock%'",
   );
   return Number(rows[0].n);
 }

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { fixture, run, sleep, tempDir } from "./_helpers.ts";
+import { InterProcessSemaphore } from "../mod.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const HAS_FLOCK = await run("flock", ["--version"]).then(
@@ -146,6 +147,20 @@ Deno.test({
   const verbose = await cli(["-n", "--verbose", path, "true"]);
   assert.match(verbose.stderr, new RegExp(`held by pid ${holder.process.pid}`));
   await holder.end();
+  // A semaphore: the holder of each slot.
+  using semaphore = new InterProcessSemaphore(`${dir.path}/sem`, { slots: 1 });
+  assert.equal(await semaphore.acquire(), true);
+  const slots = await cli([
+    "--slots",
+    "1",
+    "-n",
+    "--verbose",
+    `${dir.path}/sem`,
+    "true",
+  ]);
+  assert.equal(slots.code, 1);
+  assert.match(slots.stderr, new RegExp(`held by slot 0: pid ${Deno.pid}`));
+  semaphore.release();
   const got = await cli(["--verbose", "-w", "5", path, "true"]);
   assert.equal(got.code, 0);
   assert.match(got.stderr, /got the exclusive lock on .* after \d+ ms/);
@@ -597,8 +612,12 @@ Deno.test({
   assert.equal(install.code, 0, new TextDecoder().decode(install.stderr));
   const bin = `${dir.path}/bin/process-lock`;
   // The installed command runs `deno` from PATH (this test may run through
-  // the binary directly, with no deno on PATH).
-  const env = { PATH: `${dirname(Deno.execPath())}:${Deno.env.get("PATH")}` };
+  // the binary directly, with no deno on PATH; the Deno 2.7 run reads no
+  // environment, and has deno on PATH).
+  const canRead = Deno.permissions.querySync({ name: "env", variable: "PATH" });
+  const env = canRead.state !== "granted" ? undefined : {
+    PATH: `${dirname(Deno.execPath())}:${Deno.env.get("PATH")}`,
+  };
   const version = await run(bin, ["--version"], env);
   assert.match(version.stdout, /^process-lock \d+\.\d+\.\d+\n$/);
   // Nothing listens on port 1: the PostgreSQL module loaded and connected.

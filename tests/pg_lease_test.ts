@@ -2,7 +2,11 @@
 // that is not PostgreSQL, an unreachable or refusing server, server-side
 // timeouts, a blocked event loop, and the errors that say what happened.
 import assert from "node:assert/strict";
-import { PostgresConnectionError, PostgresLock } from "../postgres/mod.ts";
+import {
+  PostgresConnectionError,
+  PostgresLock,
+  PostgresSemaphore,
+} from "../postgres/mod.ts";
 import { run, sleep, tempDir } from "./_helpers.ts";
 import {
   eventually,
@@ -119,7 +123,10 @@ pgTest(
       ], [{ blocking: false }, 900, 1_500]] as const
     ) {
       const start = performance.now();
-      const error = await lock.acquire(options).catch((e) => e);
+      const outcome = lock.acquire(options).catch((e) => e);
+      // A connect without a bound must fail this test, not hang it.
+      assert.ok(await settledWithin(outcome, 5_000), "the call never settled");
+      const error = await outcome;
       const took = performance.now() - start;
       assert.ok(error instanceof PostgresConnectionError, String(error));
       assert.ok(
@@ -142,8 +149,10 @@ pgTest(
       connectTimeout: 700,
     });
     let start = performance.now();
+    const shortCall = short.acquire();
+    assert.ok(await settledWithin(shortCall, 5_000), "never settled");
     await assert.rejects(
-      short.acquire(),
+      shortCall,
       /within 700 ms \(connectTimeout\).*raise connectTimeout \(or connect_timeout in the URL\)$/,
     );
     assert.ok(performance.now() - start < 1_500);
@@ -416,5 +425,43 @@ pgTest(
     const output = await child.output();
     assert.equal(output.code, 143, new TextDecoder().decode(output.stderr));
     assert.ok(performance.now() - start < 2_000);
+  },
+);
+
+pgTest(
+  "cli --postgres --verbose names the holder of a busy lock, and of each slot",
+  async () => {
+    const name = unique("cli-holder");
+    await using lock = new PostgresLock(name, { url });
+    assert.equal(await lock.acquire(), true);
+    const busy = await runCli([
+      "--postgres",
+      url,
+      "-n",
+      "--verbose",
+      name,
+      "true",
+    ]);
+    assert.equal(busy.code, 1);
+    assert.match(
+      busy.stderr,
+      new RegExp(`is busy: held by pid ${Deno.pid} on .* since \\d{4}-`),
+    );
+    // A semaphore's gate is the lock of its own name: another name.
+    const room = unique("cli-room");
+    await using semaphore = new PostgresSemaphore(room, { url, slots: 1 });
+    assert.equal(await semaphore.acquire(), true);
+    const slots = await runCli([
+      "--postgres",
+      url,
+      "--slots",
+      "1",
+      "-n",
+      "--verbose",
+      room,
+      "true",
+    ]);
+    assert.equal(slots.code, 1);
+    assert.match(slots.stderr, new RegExp(`held by slot 0: pid ${Deno.pid}`));
   },
 );

@@ -9,6 +9,7 @@ import {
   PostgresReaderWriterLock,
   postgresReadLocked,
   postgresWriteLocked,
+  readPostgresLockHolders,
 } from "../postgres/mod.ts";
 import { fixture, run, sleep, tempDir } from "./_helpers.ts";
 import {
@@ -577,3 +578,56 @@ Deno.test("loading mod.ts loads no npm package; postgres.ts does", async () => {
   const pg = await graph(new URL("postgres/mod.ts", root).pathname);
   assert.ok(pg.some((m) => m.startsWith("npm:")), pg.join(", "));
 });
+
+pgTest(
+  "a read lock takes no transaction id (only a writer's fencing token does)",
+  async () => {
+    const name = unique("reader-xid");
+    await using rw = new PostgresReaderWriterLock(name, { url });
+    const xid = async () =>
+      BigInt(
+        (await query<{ xid: string }>(
+          "SELECT pg_current_xact_id()::text AS xid",
+        ))[0]
+          .xid,
+      );
+    const before = await xid();
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await rw.acquireReadLock(), true);
+      await rw.releaseReadLock();
+    }
+    // The query itself takes one id; five readers with tokens, five more.
+    assert.ok((await xid()) - before <= 2n, "readers took transaction ids");
+    assert.equal(await rw.acquireWriteLock(), true);
+    assert.ok(rw.token! > before);
+    await rw.releaseWriteLock();
+  },
+);
+
+pgTest(
+  "readPostgresLockHolders: the writer, then each reader, by pid; none once free",
+  async () => {
+    const name = unique("holders");
+    await using rw = new PostgresReaderWriterLock(name, { url });
+    await using other = new PostgresReaderWriterLock(name, { url });
+    assert.deepEqual(await readPostgresLockHolders(name, { url }), []);
+    const before = Date.now();
+    assert.equal(await rw.acquireWriteLock(), true);
+    const [writer, ...none] = await readPostgresLockHolders(name, { url });
+    assert.deepEqual(none, []);
+    assert.equal(writer.pid, Deno.pid);
+    assert.equal(writer.exclusive, true);
+    assert.equal(writer.hostname, Deno.hostname());
+    assert.ok(writer.since.getTime() <= Date.now());
+    assert.ok(writer.since.getTime() > before - 60_000);
+    await rw.releaseWriteLock();
+    assert.equal(await rw.acquireReadLock(), true);
+    assert.equal(await other.acquireReadLock(), true);
+    const readers = await readPostgresLockHolders(name, {
+      url,
+      timeout: 5_000,
+    });
+    assert.equal(readers.length, 2);
+    assert.ok(readers.every((r) => !r.exclusive && r.pid === Deno.pid));
+  },
+);

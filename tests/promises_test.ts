@@ -158,3 +158,47 @@ Deno.test({
     await reader.status;
   }
 });
+
+Deno.test("a released semaphore slot is free again at once, in this process too", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/sem.lock`;
+  const options = { slots: 2 };
+  using a = new InterProcessSemaphore(path, options);
+  using b = new InterProcessSemaphore(path, options);
+  using c = new InterProcessSemaphore(path, options);
+  assert.equal(await a.acquire(), true);
+  assert.equal(await b.acquire(), true);
+  const freed = b.slot;
+  b.release();
+  const start = now();
+  // Bounded: a slot released under another slot's name would leave this
+  // call waiting for this process, to the end of its timeout.
+  assert.equal(await c.acquire({ timeout: 3_000 }), true);
+  assert.equal(c.slot, freed);
+  assert.ok(now() - start < 1_500, `took ${now() - start} ms`);
+});
+
+Deno.test({
+  name:
+    "a writer that waits in the kernel (no timeout, no signal) waits for a reader of another process",
+  ignore: !POSIX,
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/rw.lock`;
+  Deno.writeTextFileSync(path, "");
+  const reader = new Deno.Command("flock", {
+    args: ["-s", path, "-c", "echo held; sleep 0.5"],
+    stdout: "piped",
+  }).spawn();
+  const lines = reader.stdout.getReader();
+  await lines.read();
+  lines.releaseLock();
+  using rw = new InterProcessReaderWriterLock(path);
+  const start = now();
+  assert.equal(await rw.acquireWriteLock(), true);
+  const waited = now() - start;
+  rw.releaseWriteLock();
+  await reader.stdout.cancel();
+  await reader.status;
+  assert.ok(waited > 300, `the writer got in after ${waited} ms`);
+});
