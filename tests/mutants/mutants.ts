@@ -330,7 +330,7 @@ export const MUTANTS: Mutant[] = [
     find: "release: (held) => slots[held.slot].release(held.hold),",
     replace: "release: (held) => slots[0].release(held.hold),",
     tests: ["tests/promises_test.ts"],
-    filter: "semaphore slot",
+    filter: "released semaphore slot",
   },
   {
     id: "connect-unbounded",
