@@ -76,6 +76,7 @@ const LOST_GRACE_MS = 5_000;
 /** As in flock(1), a directory or a read-only file can be the lock. */
 const ANY_FILE = { anyFile: true } as const;
 
+/** Signal numbers by name: Linux's, and macOS's where they differ. */
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGHUP: 1,
   SIGINT: 2,
@@ -83,15 +84,56 @@ const SIGNAL_NUMBERS: Record<string, number> = {
   SIGILL: 4,
   SIGTRAP: 5,
   SIGABRT: 6,
-  SIGBUS: Deno.build.os === "darwin" ? 10 : 7,
   SIGFPE: 8,
   SIGKILL: 9,
-  SIGUSR1: Deno.build.os === "darwin" ? 30 : 10,
   SIGSEGV: 11,
-  SIGUSR2: Deno.build.os === "darwin" ? 31 : 12,
   SIGPIPE: 13,
   SIGALRM: 14,
   SIGTERM: 15,
+  ...(Deno.build.os === "darwin"
+    ? {
+      SIGEMT: 7,
+      SIGBUS: 10,
+      SIGSYS: 12,
+      SIGURG: 16,
+      SIGSTOP: 17,
+      SIGTSTP: 18,
+      SIGCONT: 19,
+      SIGCHLD: 20,
+      SIGTTIN: 21,
+      SIGTTOU: 22,
+      SIGIO: 23,
+      SIGXCPU: 24,
+      SIGXFSZ: 25,
+      SIGVTALRM: 26,
+      SIGPROF: 27,
+      SIGWINCH: 28,
+      SIGINFO: 29,
+      SIGUSR1: 30,
+      SIGUSR2: 31,
+    }
+    : {
+      SIGBUS: 7,
+      SIGUSR1: 10,
+      SIGUSR2: 12,
+      SIGSTKFLT: 16,
+      SIGCHLD: 17,
+      SIGCONT: 18,
+      SIGSTOP: 19,
+      SIGTSTP: 20,
+      SIGTTIN: 21,
+      SIGTTOU: 22,
+      SIGURG: 23,
+      SIGXCPU: 24,
+      SIGXFSZ: 25,
+      SIGVTALRM: 26,
+      SIGPROF: 27,
+      SIGWINCH: 28,
+      SIGIO: 29,
+      SIGPOLL: 29,
+      SIGPWR: 30,
+      SIGSYS: 31,
+    }),
 };
 
 /** A holder as the messages name it: "pid 12 on host since <time>". */
@@ -199,6 +241,16 @@ export async function main(args: string[]): Promise<number> {
 const SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
   : ["SIGINT", "SIGTERM"];
+
+/**
+ * The signals that would end this process, and so free the lock, while the
+ * command runs on: ignored while it runs. Under flock(1) the command holds
+ * the lock itself and they end only flock(1); sent to the process group,
+ * they reach the command once either way.
+ */
+const IGNORED: Deno.Signal[] = Deno.build.os === "windows"
+  ? []
+  : ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"];
 
 function say(line: string): void {
   console.error(`process-lock: ${line}`);
@@ -318,7 +370,7 @@ async function waitForLock(
 ): Promise<"acquired" | number> {
   const stopWaiting = new AbortController();
   let received: Deno.Signal = "SIGINT";
-  const stopListening = listen((signal) => {
+  const stopListening = listen(SIGNALS, (signal) => {
     received = signal;
     stopWaiting.abort();
     lock.dispose?.();
@@ -360,9 +412,12 @@ async function waitForLock(
   return parsed.conflictCode;
 }
 
-/** Calls `onSignal` for each of SIGNALS until the returned stop is called. */
-function listen(onSignal: (signal: Deno.Signal) => unknown): () => void {
-  const listeners = SIGNALS.map((signal) => {
+/** Calls `onSignal` for each of `signals` until the returned stop is called. */
+function listen(
+  signals: Deno.Signal[],
+  onSignal: (signal: Deno.Signal) => unknown,
+): () => void {
+  const listeners = signals.map((signal) => {
     const listener = () => onSignal(signal);
     Deno.addSignalListener(signal, listener);
     return [signal, listener] as const;
@@ -451,7 +506,8 @@ async function run(
   // without a listener (which would end it and free the lock).
   let child: Deno.ChildProcess | undefined;
   const early: Deno.Signal[] = [];
-  const stopListening = listen((signal) => {
+  const stopIgnoring = listen(IGNORED, () => {});
+  const stopListening = listen(SIGNALS, (signal) => {
     if (child === undefined) return early.push(signal);
     try {
       child.kill(signal);
@@ -479,6 +535,7 @@ async function run(
     return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
   } finally {
     stopListening();
+    stopIgnoring();
   }
 }
 

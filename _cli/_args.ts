@@ -233,12 +233,7 @@ function apply(
 
 /** DATABASE_URL, for --postgres without a URL. */
 function databaseUrl(): string {
-  let url: string | undefined;
-  try {
-    url = Deno.env.get("DATABASE_URL");
-  } catch {
-    // No --allow-env.
-  }
+  const url = envOf("DATABASE_URL");
   if (!url) {
     throw new UsageError(
       "--postgres needs a URL, or DATABASE_URL in the environment",
@@ -288,5 +283,14 @@ function commandOf(rest: string[], shell: string | undefined): string[] {
   }
   return Deno.build.os === "windows"
     ? ["cmd", "/c", shell]
-    : ["sh", "-c", shell];
+    : [envOf("SHELL") || "/bin/sh", "-c", shell];
+}
+
+/** An environment variable; "" when unset or not readable. */
+function envOf(name: string): string {
+  try {
+    return Deno.env.get(name) ?? "";
+  } catch {
+    return ""; // No --allow-env.
+  }
 }

@@ -7,6 +7,9 @@ import type { Logger } from "./types.ts";
 /** How a lock is held: shared with other readers, or exclusively. */
 export type LockMode = "shared" | "exclusive";
 
+/** The longest timer (2^31-1 ms, 24.8 days): a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The default first delay and delay step between tries, in milliseconds. */
 export const DEFAULT_DELAY_MS = 10;
 /** The default longest delay between tries, in milliseconds. */

@@ -152,7 +152,8 @@ export interface AcquireOptions {
   maxDelay?: number;
   /**
    * How long to wait at most, in milliseconds; the call then resolves
-   * `false`. Omitted: wait without a limit.
+   * `false`. Omitted: wait without a limit. (PostgreSQL waits at most
+   * 2^31-1 ms, 24.8 days, its `lock_timeout` limit.)
    *
    * @default {undefined}
    */

@@ -3,7 +3,7 @@
 // arrival order, its holds, its streak and step-aside), and the waiting
 // call that sleeps until a timer, a release, a change or an abort wakes it.
 
-import type { LockMode } from "../_core/_options.ts";
+import { type LockMode, MAX_TIMER_MS } from "../_core/_options.ts";
 import type { Sleep } from "../_core/types.ts";
 
 /** Why a sleep ended. */
@@ -54,11 +54,13 @@ export class Waiter {
         if (error === undefined) resolve(reason);
         else reject(error);
       };
+      // A longer wait is cut into timers of the longest length.
+      const timerMs = Math.min(ms, MAX_TIMER_MS);
       if (userSleep === undefined || stop === undefined) {
-        if (ms !== Infinity) id = setTimeout(() => this.wake("timer"), ms);
+        if (ms !== Infinity) id = setTimeout(() => this.wake("timer"), timerMs);
         return;
       }
-      this.#sleepWith(userSleep, ms, stop.signal);
+      this.#sleepWith(userSleep, timerMs, stop.signal);
     });
   }
 
@@ -119,13 +121,33 @@ export class PathState {
 }
 
 const states = new Map<string, PathState>();
+/** How long (ms) an idle path's state is kept (its streak and step-aside
+ * last a few ms). */
+const IDLE_STATE_MS = 1_000;
+/** The number of states from which a new one sweeps the idle ones (as
+ * does the first new one a while after the last sweep). */
+let sweepAt = 64;
+let sweptAt = 0;
 
 /** The state of the lock file at absolute path `path`. */
 export function stateOf(path: string): PathState {
   let state = states.get(path);
   if (state === undefined) {
+    const now = performance.now();
+    if (states.size >= sweepAt || now - sweptAt > IDLE_STATE_MS) sweepIdle(now);
     state = new PathState();
     states.set(path, state);
   }
   return state;
+}
+
+/** Drops the states of paths with no holder and no waiter in this process
+ * for a while: memory stays flat over any number of paths. */
+function sweepIdle(now: number): void {
+  sweptAt = now;
+  for (const [path, state] of states) {
+    const idle = state.holders === 0 && state.queue.length === 0;
+    if (idle && now - state.lastRelease > IDLE_STATE_MS) states.delete(path);
+  }
+  sweepAt = Math.max(64, states.size * 2);
 }

@@ -7,6 +7,7 @@ import type net from "node:net";
 // deno-lint-ignore no-import-prefix
 import type postgres from "npm:postgres@3.4.9";
 import { type Farewell, type FarewellReader, timedOut } from "./_reasons.ts";
+import { MAX_TIMER_MS } from "../_core/_options.ts";
 
 /** Rows of a simple query. */
 export type Rows = ArrayLike<Record<string, unknown>>;
@@ -50,7 +51,7 @@ export function bounded<T>(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort = () => {};
   const limit = new Promise<never>((_, reject) => {
-    if (Number.isFinite(ms)) {
+    if (ms <= MAX_TIMER_MS) {
       timer = setTimeout(() => reject(timedOut(step, ms)), ms);
     }
     onAbort = () => reject(signal?.reason);

@@ -4,7 +4,11 @@
 // the hold once a query answered after the grant proves the session alive,
 // and the release within a bound.
 
-import type { LockMode, ResolvedAcquireOptions } from "../_core/_options.ts";
+import {
+  type LockMode,
+  MAX_TIMER_MS,
+  type ResolvedAcquireOptions,
+} from "../_core/_options.ts";
 import type { Logger } from "../_core/types.ts";
 import {
   CONNECT_FLOOR_MS,
@@ -87,7 +91,8 @@ function statementFor(call: Call, settings: SessionSettings): string {
     setStatement(settings),
     call.mode,
     call.key,
-    once ? undefined : Number.isFinite(left) ? left : 0,
+    // The server's lock_timeout stops at the longest timer (24.8 days).
+    once ? undefined : Number.isFinite(left) ? Math.min(left, MAX_TIMER_MS) : 0,
   );
 }
 

@@ -224,6 +224,56 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 }
 
 Deno.test({
+  name:
+    "cli: SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM leave the lock held while the command runs on, as under flock(1)",
+  ignore: !POSIX,
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/sig.lock`;
+  const go = `${dir.path}/go`;
+  const child = spawnCli([
+    path,
+    "sh",
+    "-c",
+    `echo ready; while [ ! -e "${go}" ]; do sleep 0.05; done; echo done`,
+  ]);
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  assert.equal((await lines.read()).value, "ready\n");
+  for (const signal of ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"] as const) {
+    child.kill(signal);
+    await sleep(100);
+    assert.equal((await cli(["-n", path, "true"])).code, 1, signal);
+  }
+  Deno.writeTextFileSync(go, "");
+  assert.equal((await lines.read()).value, "done\n");
+  await lines.cancel();
+  await child.stderr.cancel();
+  assert.equal((await child.status).code, 0);
+});
+
+Deno.test({
+  name:
+    "cli: -c runs $SHELL; a command ended by signal N exits 128+N (SIGXCPU too)",
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/shell.lock`;
+  const bash = await run(Deno.execPath(), [
+    "run",
+    "--quiet",
+    ...PERMS,
+    "--allow-env",
+    CLI,
+    path,
+    "-c",
+    "[[ 1 == 1 ]] && echo ok",
+  ], { SHELL: "/bin/bash" });
+  assert.equal(bash.stdout, "ok\n", bash.stderr);
+  const xcpu = await cli([path, "sh", "-c", "kill -XCPU $$"]);
+  assert.equal(xcpu.code, 128 + 24);
+});
+
+Deno.test({
   name: "cli: flock(1) and the cli see each other",
   ignore: !HAS_FLOCK,
   async fn() {

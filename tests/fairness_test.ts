@@ -22,9 +22,14 @@ for (const pattern of ["same-job", "await", "tasks", "decorator", "write"]) {
       lock.release();
       const { rest } = await looper.end();
       const loops = Number(rest.find((l) => l.startsWith("loops"))?.slice(6));
-      // Generous: the old defect made waiters time out after seconds while
-      // the loop ran on; the bench measures the real figure (a few ms).
-      assert.ok(waited < 1_000, `waited ${waited.toFixed(0)} ms`);
+      // Generous, for a loaded machine: the old defect made waiters wait
+      // out the whole loop; the bench measures the real figure (a few ms).
+      assert.ok(
+        waited < LOOP_MS / 2,
+        `the waiter got in after ${
+          waited.toFixed(0)
+        } ms of the loop's ${LOOP_MS}`,
+      );
       assert.ok(loops > 10, `the loop ran ${loops} times`);
     });
   }

@@ -3,6 +3,7 @@
 // owner's `since`, a decorated call's signal, a semaphore's one deadline,
 // and flock(1)'s option forms.
 import assert from "node:assert/strict";
+import process from "node:process";
 import {
   InterProcessLock,
   interprocessLocked,
@@ -203,4 +204,39 @@ Deno.test({
   await reader.stdout.cancel();
   await reader.status;
   assert.ok(waited > 300, `the writer got in after ${waited} ms`);
+});
+
+Deno.test("a timeout longer than the longest timer (30 days) waits without spinning", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/a.lock`;
+  using holder = new InterProcessLock(path);
+  await holder.acquire();
+  const waiter = new InterProcessLock(path);
+  const waiting = waiter.acquire({ timeout: 30 * 86_400_000 });
+  await sleep(200);
+  const before = process.cpuUsage();
+  await sleep(2_000);
+  const { user, system } = process.cpuUsage(before);
+  waiter[Symbol.dispose]();
+  await assert.rejects(waiting, /disposed/);
+  // Timers clamped to 1 ms would spin: about 150 ms of CPU in 2 s.
+  assert.ok(user + system < 60_000, `${(user + system) / 1000} ms of CPU`);
+});
+
+Deno.test("the state of each lock path is dropped once idle: memory stays flat over 20,000 paths", async () => {
+  await using dir = await tempDir();
+  const result = await run(Deno.execPath(), [
+    "run",
+    "--quiet",
+    "--v8-flags=--expose-gc",
+    "--allow-read",
+    "--allow-write",
+    new URL("./fixtures/many_paths.ts", import.meta.url).pathname,
+    dir.path,
+    "20000",
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  const grew = Number(result.stdout.match(/grew (-?\d+)/)![1]);
+  // Kept, 20,000 states take about 4 MB.
+  assert.ok(grew < 1_500_000, `the heap grew ${grew} bytes`);
 });

@@ -360,4 +360,33 @@ export const MUTANTS: Mutant[] = [
     tests: ["tests/promises_test.ts"],
     filter: "waits in the kernel",
   },
+  {
+    id: "timer-overflow",
+    why: "a wait longer than the longest timer spins on 1 ms timers",
+    file: "_file/_waiters.ts",
+    find: "const timerMs = Math.min(ms, MAX_TIMER_MS);",
+    replace: "const timerMs = ms;",
+    tests: ["tests/promises_test.ts"],
+    filter: "30 days",
+  },
+  {
+    id: "states-kept",
+    why: "the state of every lock path is kept forever",
+    file: "_file/_waiters.ts",
+    find:
+      "if (idle && now - state.lastRelease > IDLE_STATE_MS) states.delete(path);",
+    replace: "void idle;",
+    tests: ["tests/promises_test.ts"],
+    filter: "flat over",
+  },
+  {
+    id: "cli-hup-frees",
+    why:
+      "SIGHUP (or USR1, USR2, ALRM) ends the CLI and frees its lock under the command",
+    file: "cli.ts",
+    find: ': ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"];',
+    replace: ": [];",
+    tests: ["tests/cli_test.ts"],
+    filter: "SIGALRM leave",
+  },
 ];
