@@ -181,10 +181,17 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Starts `flock -x path` holding until its stdin closes. */
-export async function flockHolder(path: string) {
+/** The lock on `path` taken through a raw file, as another tool would. */
+export function rawHolder(path: string): Deno.FsFile {
+  const file = Deno.openSync(path, { read: true, write: true, create: true });
+  if (!file.tryLockSync(true)) throw new Error(`"${path}" is held`);
+  return file;
+}
+
+/** Starts `flock -x path` (or `-s`) holding until its stdin closes. */
+export async function flockHolder(path: string, mode: "-x" | "-s" = "-x") {
   const child = new Deno.Command("flock", {
-    args: ["-x", path, "-c", "echo held; read _ || true"],
+    args: [mode, path, "-c", "echo held; read _ || true"],
     stdin: "piped",
     stdout: "piped",
   }).spawn();

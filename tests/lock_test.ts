@@ -2,7 +2,7 @@
 // backoff, timeouts, cancellation, disposal and in-process exclusion.
 import assert from "node:assert/strict";
 import { InterProcessLock, InterProcessReaderWriterLock } from "../mod.ts";
-import { fixture, sleep, tempDir } from "./_helpers.ts";
+import { fixture, rawHolder, sleep, tempDir } from "./_helpers.ts";
 
 /** A sleep function that honours its signal and records every request. */
 function recordingSleep(
@@ -18,17 +18,6 @@ function recordingSleep(
       });
     });
   };
-}
-
-/**
- * Holds `path` locked through a plain file (not one of this library's lock
- * files): a waiter then polls on fasteners' schedule, since nothing tells
- * it that this holder's release will wake it.
- */
-function rawHolder(path: string): Deno.FsFile {
-  const file = Deno.openSync(path, { read: true, write: true, create: true });
-  assert.equal(file.tryLockSync(true), true);
-  return file;
 }
 
 Deno.test("acquire, release and the acquired flag", async () => {

@@ -11,17 +11,17 @@ import {
   InterProcessSemaphore,
   readLockOwner,
 } from "../mod.ts";
-import { flockHolder, now, run, sleep, tempDir } from "./_helpers.ts";
+import {
+  flockHolder,
+  now,
+  rawHolder,
+  run,
+  sleep,
+  tempDir,
+} from "./_helpers.ts";
 
 const POSIX = Deno.build.os !== "windows";
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
-/** The lock on `path` taken through a raw file, as another tool would. */
-function rawHolder(path: string): Deno.FsFile {
-  const file = Deno.openSync(path, { read: true, write: true, create: true });
-  assert.equal(file.tryLockSync(true), true);
-  return file;
-}
 
 Deno.test("when a call of this process gives up, the next one goes on at once", async () => {
   await using dir = await tempDir();
@@ -110,12 +110,8 @@ Deno.test({
   const slot = await flockHolder(`${path}.0`);
   // Another caller passes through the gate for 800 ms.
   Deno.writeTextFileSync(path, "");
-  const gate = new Deno.Command("flock", {
-    args: ["-x", path, "-c", "echo held; sleep 0.8"],
-    stdout: "piped",
-  }).spawn();
-  const reader = gate.stdout.getReader();
-  await reader.read();
+  const gate = await flockHolder(path);
+  setTimeout(() => gate.end(), 800);
   try {
     const start = now();
     assert.equal(await semaphore.acquire({ timeout: 1_000 }), false);
@@ -123,9 +119,7 @@ Deno.test({
     // A fresh deadline after the gate would end at about 1800 ms.
     assert.ok(took < 1_500, `the call took ${took} ms`);
   } finally {
-    reader.releaseLock();
-    await gate.stdout.cancel();
-    await gate.status;
+    await sleep(500); // Until the gate's holder has ended.
     await slot.end();
   }
 });
@@ -142,21 +136,12 @@ Deno.test({
   assert.equal(command.code, 0, command.stderr);
   assert.equal(command.stdout, "hi\n");
   Deno.writeTextFileSync(path, "");
-  const reader = new Deno.Command("flock", {
-    args: ["-s", path, "-c", "echo held; read _ || true"],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const lines = reader.stdout.getReader();
-  await lines.read();
+  const reader = await flockHolder(path, "-s");
   try {
     assert.equal((await cli(["-x", "-s", "-n", path, "true"])).code, 0);
     assert.equal((await cli(["-s", "-x", "-n", path, "true"])).code, 1);
   } finally {
-    lines.releaseLock();
-    await reader.stdin.close();
-    await reader.stdout.cancel();
-    await reader.status;
+    await reader.end();
   }
 });
 
@@ -189,20 +174,14 @@ Deno.test({
   await using dir = await tempDir();
   const path = `${dir.path}/rw.lock`;
   Deno.writeTextFileSync(path, "");
-  const reader = new Deno.Command("flock", {
-    args: ["-s", path, "-c", "echo held; sleep 0.5"],
-    stdout: "piped",
-  }).spawn();
-  const lines = reader.stdout.getReader();
-  await lines.read();
-  lines.releaseLock();
+  const reader = await flockHolder(path, "-s");
+  const ended = sleep(500).then(() => reader.end());
   using rw = new InterProcessReaderWriterLock(path);
   const start = now();
   assert.equal(await rw.acquireWriteLock(), true);
   const waited = now() - start;
   rw.releaseWriteLock();
-  await reader.stdout.cancel();
-  await reader.status;
+  await ended;
   assert.ok(waited > 300, `the writer got in after ${waited} ms`);
 });
 
