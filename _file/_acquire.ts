@@ -116,15 +116,10 @@ class FileAcquisition {
     const { path, mode, lockOptions } = this.#request;
     const now = performance.now();
     const recheck = this.#changed || now - this.#checkedAt >= RECHECK_MS;
+    const { anyFile } = lockOptions;
     let result;
     try {
-      result = tryLockPath(
-        path,
-        mode,
-        this.#file,
-        recheck,
-        lockOptions.anyFile,
-      );
+      result = tryLockPath(path, mode, { file: this.#file, recheck, anyFile });
     } catch (error) {
       this.#file = undefined; // tryLockPath closed it
       throw error;
@@ -177,14 +172,12 @@ class FileAcquisition {
 
   /** As fasteners: one last try when the time is up (the head only). */
   #lastTry(): boolean {
-    const acquired = this.#isHead() && this.attempt();
+    if (this.#isHead() && this.attempt()) return true;
     const { mode, options } = this.#request;
-    if (!acquired) {
-      this.#debug(
-        `Gave up on the ${mode} lock after ${options.timeout} ms and ${this.#attempts} attempts`,
-      );
-    }
-    return acquired;
+    this.#debug(
+      `Gave up on the ${mode} lock after ${options.timeout} ms and ${this.#attempts} attempts`,
+    );
+    return false;
   }
 
   /** Sleeps until this call's turn in this process; true if it slept. */
@@ -266,9 +259,8 @@ class FileAcquisition {
 
   /** Logs `text` about this lock file, at debug level. */
   #debug(text: string): void {
-    this.#request.lockOptions.logger?.debug(
-      `${text} (${this.#request.absolutePath})`,
-    );
+    const { lockOptions, absolutePath } = this.#request;
+    lockOptions.logger?.debug(`${text} (${absolutePath})`);
   }
 
   #isHead(): boolean {
@@ -277,15 +269,9 @@ class FileAcquisition {
 
   /** Books the lock taken through `file`, and hands it to the caller. */
   #bookAcquired(file: Deno.FsFile, size: number, atStart: boolean): void {
+    const { mode } = this.#request;
     this.#mark?.stop();
-    bookAcquired(
-      this.#state,
-      file,
-      this.#request.mode,
-      size,
-      atStart,
-      this.#mark?.mark,
-    );
+    bookAcquired(this.#state, file, mode, size, atStart, this.#mark?.mark);
     this.#mark = undefined;
     this.held = file;
   }

@@ -12,6 +12,7 @@ import postgres from "npm:postgres@3.4.9";
 import {
   bounded,
   type Connection,
+  fromClient,
   hostPort,
   OwnedConnection,
   type Reserved,
@@ -112,38 +113,6 @@ export function openConnection(
   return reused ? Promise.resolve(reused) : connect(source, key, ms, signal);
 }
 
-/** What the lock takes from a user's client: where and how to connect. */
-const CLIENT_KEYS = [
-  "host",
-  "port",
-  "path",
-  "database",
-  "user",
-  "pass",
-  "ssl",
-  "sslnegotiation",
-  "keep_alive",
-  "target_session_attrs",
-];
-
-type SocketFactory = (
-  options: { path?: string; host: string[]; port: number[] },
-) => net.Socket | Promise<net.Socket>;
-
-/** The connection options of a user's client (its pool is not used). */
-function fromClient(sql: PostgresClient | undefined): {
-  options: Record<string, unknown>;
-  socket: SocketFactory | undefined;
-} {
-  if (sql === undefined) return { options: {}, socket: undefined };
-  const o = sql.options as Record<string, unknown>;
-  const options = Object.fromEntries(
-    CLIENT_KEYS.filter((key) => o[key] !== undefined).map((k) => [k, o[k]]),
-  );
-  options.connection = o.connection;
-  return { options, socket: o.socket as SocketFactory | undefined };
-}
-
 async function connect(
   source: Source,
   key: unknown,
@@ -230,10 +199,6 @@ function sourceOf(options: SessionOptions): Source {
   return { url: url ?? (sql ? undefined : databaseUrl()), sql };
 }
 
-/**
- * The bound on connecting for a call and what set it: its time left, at
- * least the floor, at most `connectTimeout`.
- */
 /** What bounds a call's connect, and how its messages name the lock. */
 export interface ConnectCall {
   /** The lock for messages: `the PostgreSQL lock "jobs"`. */
@@ -245,6 +210,10 @@ export interface ConnectCall {
   blocking: boolean;
 }
 
+/**
+ * The bound on connecting for a call and what set it: its time left, at
+ * least the floor, at most the connect timeout.
+ */
 function connectBound(call: ConnectCall, url: string | undefined): [
   number,
   string,

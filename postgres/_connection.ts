@@ -1,13 +1,15 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 // A session of a PostgreSQL lock's own: its connection, which never writes
 // once closed, knows the server's last word, and is kept a short while for
-// the next acquisition on the same server; and a step settled within a bound.
+// the next acquisition on the same server; a step settled within a bound;
+// and what a connection takes from a user's client.
 
 import type net from "node:net";
 // deno-lint-ignore no-import-prefix
 import type postgres from "npm:postgres@3.4.9";
 import { type Farewell, type FarewellReader, timedOut } from "./_reasons.ts";
 import { MAX_TIMER_MS } from "../_core/_options.ts";
+import type { PostgresClient } from "./types.ts";
 
 /** Rows of a simple query. */
 export type Rows = ArrayLike<Record<string, unknown>>;
@@ -210,4 +212,36 @@ export class OwnedConnection implements Connection {
     if (list.length > 0) idle.set(this.#key, list);
     else idle.delete(this.#key);
   }
+}
+
+/** What the lock takes from a user's client: where and how to connect. */
+const CLIENT_KEYS = [
+  "host",
+  "port",
+  "path",
+  "database",
+  "user",
+  "pass",
+  "ssl",
+  "sslnegotiation",
+  "keep_alive",
+  "target_session_attrs",
+];
+
+type SocketFactory = (
+  options: { path?: string; host: string[]; port: number[] },
+) => net.Socket | Promise<net.Socket>;
+
+/** The connection options of a user's client (its pool is not used). */
+export function fromClient(sql: PostgresClient | undefined): {
+  options: Record<string, unknown>;
+  socket: SocketFactory | undefined;
+} {
+  if (sql === undefined) return { options: {}, socket: undefined };
+  const o = sql.options as Record<string, unknown>;
+  const options = Object.fromEntries(
+    CLIENT_KEYS.filter((key) => o[key] !== undefined).map((k) => [k, o[k]]),
+  );
+  options.connection = o.connection;
+  return { options, socket: o.socket as SocketFactory | undefined };
 }

@@ -78,8 +78,8 @@ export const MUTANTS: Mutant[] = [
     id: "no-last-try",
     why: "no last try when the timeout is up",
     file: "_file/_acquire.ts",
-    find: "const acquired = this.#isHead() && this.attempt();",
-    replace: "const acquired = false;",
+    find: "if (this.#isHead() && this.attempt()) return true;",
+    replace: "if (this.#isHead() && false) return true;",
     tests: ["tests/lock_test.ts", "tests/file_test.ts"],
   },
   {
