@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { dirname, join, relative } from "node:path";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const IMPORT = /(?:^|\n)\s*(?:import|export)[^;]*?from\s*"([^"]+)"/g;
+/** Static imports and re-exports, with or without bindings. */
+const IMPORT =
+  /(?:^|\n)\s*(?:(?:import|export)[^;"]*?from\s*|import\s*)"([^"]+)"/g;
 
 /** Library files (not tests, bench or examples), relative to the root. */
 function libraryFiles(dir = ROOT): string[] {
@@ -22,7 +24,8 @@ function libraryFiles(dir = ROOT): string[] {
   });
 }
 
-/** A file's static imports: local files (relative to the root) and others. */
+/** A file's static imports (not the lazy `import()`): local files, relative
+ * to the root, and others. */
 export function importsOf(file: string, text: string): string[] {
   return [...text.matchAll(IMPORT)].map(([, spec]) =>
     spec.startsWith(".")
@@ -117,6 +120,14 @@ Deno.test("the layer check fails on an import that crosses a layer or closes a c
   crossed.set("_core/_semaphore.ts", ["mod.ts"]);
   crossed.set("cli.ts", [...graph.get("cli.ts")!, "_core/_options.ts"]);
   const broken = brokenRules(crossed).join("\n");
+  // A bare import counts; a lazy import() does not.
+  assert.deepEqual(
+    importsOf(
+      "_core/_x.ts",
+      'import "../postgres/_lease.ts";\nawait import("../postgres/mod.ts");',
+    ),
+    ["postgres/_lease.ts"],
+  );
   assert.match(
     broken,
     /_core\/_holds\.ts imports postgres\/_lease\.ts: the core/,
