@@ -30,7 +30,8 @@
  * command ran (its lease ran out or its session ended: the command is sent
  * SIGTERM, then SIGKILL after 5 s, so that it does not run on unprotected);
  * 126 or 127 when the command cannot be run. SIGINT and SIGTERM are passed
- * on, and the lock is held until the command has exited. Without `-w` a
+ * on, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM ignored while the command runs,
+ * and the lock is held until the command has exited. Without `-w` a
  * file lock is awaited in the kernel; a signal ends that wait at once.
  * While it waits longer than a second with stderr on a terminal, one status
  * line says for how long, and who holds the lock.

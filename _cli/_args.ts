@@ -11,7 +11,8 @@ export const USAGE = `Usage:
 Runs the command while holding a lock on <lockfile> (created if missing, not
 its directory; an existing directory or read-only file works too), or with
 --postgres, the PostgreSQL advisory lock <name>. Options are flock(1)'s:
--nx, -w5, -E7 and --timeout=5 work as there.
+-nx, -w5, -E7 and --timeout=5 work as there. Unlike flock(1): no file
+descriptor forms (flock 9, -u); 126 or 127 when the command cannot run.
 
 Options:
   -x, -e, --exclusive           exclusive lock (the default)
