@@ -530,13 +530,28 @@ async function run(
     }
     for (const signal of early) child.kill(signal);
     const stopWatching = stopOnLoss(child, lost);
-    const status = await child.status.finally(stopWatching);
-    if (lost?.aborted) return EX_LOST;
-    if (status.signal === null) return status.code;
-    return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
+    const status = await statusOf(child).finally(stopWatching);
+    return lost?.aborted ? EX_LOST : status;
   } finally {
     stopListening();
     stopIgnoring();
+  }
+}
+
+/**
+ * The command's exit status: its code, or 128+N when signal N ended it.
+ * Deno names no real-time signal: its status then rejects with "Invalid
+ * signal: N", which gives N.
+ */
+async function statusOf(child: Deno.ChildProcess): Promise<number> {
+  try {
+    const status = await child.status;
+    if (status.signal === null) return status.code;
+    return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
+  } catch (error) {
+    const n = /^Invalid signal: (\d+)$/.exec((error as Error).message)?.[1];
+    if (n === undefined) throw error;
+    return 128 + Number(n);
   }
 }
 

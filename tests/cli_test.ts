@@ -253,7 +253,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "cli: -c runs $SHELL; a command ended by signal N exits 128+N (SIGXCPU too)",
+    "cli: -c runs $SHELL; a command ended by signal N exits 128+N (SIGXCPU, SIGRTMIN too)",
   ignore: Deno.build.os !== "linux",
 }, async () => {
   await using dir = await tempDir();
@@ -271,6 +271,9 @@ Deno.test({
   assert.equal(bash.stdout, "ok\n", bash.stderr);
   const xcpu = await cli([path, "sh", "-c", "kill -XCPU $$"]);
   assert.equal(xcpu.code, 128 + 24);
+  // A real-time signal, which Deno does not name (SIGRTMIN is 34 here).
+  const rt = await cli([path, "sh", "-c", "kill -s RTMIN $$"]);
+  assert.equal(rt.code, 128 + 34, rt.stderr);
 });
 
 Deno.test({
