@@ -44,6 +44,14 @@
  * 2 ms. `timeout: 0` and `blocking: false` always try. Lock files made by
  * other tools carry no mark: there the kernel's behaviour applies.
  *
+ * Writers come first: a waiting writer's mark says so, and a reader of
+ * another process that finds it lets go of the read lock it just took and
+ * waits (by watching the file, not in the kernel), so that overlapping
+ * readers cannot starve a writer; readers already in finish. A reader
+ * defers for 5 s at most in one call, so no reader starves either. Inside
+ * one process, arrival order rules. Readers of other tools (`flock -s`)
+ * know nothing of the mark.
+ *
  * ## The lock file
  *
  * - Its parent directories are created when missing. It is opened for

@@ -31,7 +31,9 @@ import type { LockMode } from "./_core/_options.ts";
  * An inter-process readers-writer lock on a file: fasteners'
  * `InterProcessReaderWriterLock`. Readers share the lock, across processes
  * and inside one process (also several reads on one object); a writer
- * excludes readers and writers. There is no upgrade or downgrade: asking
+ * excludes readers and writers. Writers come first: once a writer of
+ * another process waits, new readers wait behind it (for 5 s at most; see
+ * the module docs of `mod.ts`). There is no upgrade or downgrade: asking
  * for the write lock while this object holds a read lock waits for that
  * read lock to be released.
  *

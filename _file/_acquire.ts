@@ -11,7 +11,7 @@ import {
   tryLockPath,
   waitInKernel,
 } from "./_lock_file.ts";
-import { bookAcquired, isHeldFileValid } from "./_hold.ts";
+import { bookAcquired, isHeldFileValid, yieldsToWriter } from "./_hold.ts";
 import { WaitingMark } from "./_mark.ts";
 import { type PathState, stateOf, Waiter } from "./_waiters.ts";
 import { CallWatch } from "./_watch.ts";
@@ -88,6 +88,7 @@ class FileAcquisition {
   /** A change event came: check the kept file at the next try. */
   #changed = false;
   #attempts = 0;
+  #since = performance.now();
   #sleepMs: number;
   #onAbort = () => this.#waiter.wake("abort");
 
@@ -113,10 +114,9 @@ class FileAcquisition {
 
   /** One try at the lock; when it is taken, books it and hands it over. */
   attempt(): boolean {
-    const { path, mode, lockOptions } = this.#request;
+    const { path, mode, lockOptions: { anyFile } } = this.#request;
     const now = performance.now();
     const recheck = this.#changed || now - this.#checkedAt >= RECHECK_MS;
-    const { anyFile } = lockOptions;
     let result;
     try {
       result = tryLockPath(path, mode, { file: this.#file, recheck, anyFile });
@@ -126,6 +126,10 @@ class FileAcquisition {
     }
     if (recheck || result.opened) this.#checkedAt = now;
     this.#changed = false;
+    if (result.locked && yieldsToWriter(result.file, mode, now - this.#since)) {
+      result.locked = false;
+      this.#inKernel = false; // The kernel would grant a read lock at once.
+    }
     if (result.opened) {
       // A new file at the path: wait on it (the watcher follows the old one).
       this.#watch.stop();
@@ -200,7 +204,8 @@ class FileAcquisition {
   #markWaiting(): void {
     if (this.#mark !== undefined) return;
     this.#fileInfo = this.#file!.statSync();
-    this.#mark = new WaitingMark(this.#file!, this.#fileInfo.size);
+    const writer = this.#request.mode === "exclusive";
+    this.#mark = new WaitingMark(this.#file!, this.#fileInfo.size, writer);
   }
 
   /** Waits in the kernel for the lock held by another process; false when

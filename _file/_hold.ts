@@ -9,7 +9,9 @@ import { closeLockFile, statIfSameFile } from "./_lock_file.ts";
 import {
   clearMark,
   clearOwnerReadingMark,
+  isWriterWaiting,
   type Mark,
+  MARK_TTL_MS,
   readMark,
   writeOwner,
 } from "./_record.ts";
@@ -20,8 +22,6 @@ import { type PathState, stateOf } from "./_waiters.ts";
 const STREAK_MS = 5;
 /** How long (ms) a process that steps aside leaves the lock to others. */
 const STEP_ASIDE_MS = 2;
-/** How long (ms) a waiting mark counts after it was written. */
-const MARK_TTL_MS = 5_000;
 
 /**
  * Whether `file`, held as a lock on `path`, is still the file that `path`
@@ -33,6 +33,23 @@ export function isHeldFileValid(file: Deno.FsFile, path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * For a read lock just taken through `file` by a call that began `waitedMs`
+ * ago: whether it must make way for a writer of another process that waits
+ * (writer preference; a reader defers for a mark's lifetime at most, so
+ * that no reader starves). Lets the lock go then.
+ */
+export function yieldsToWriter(
+  file: Deno.FsFile,
+  mode: LockMode,
+  waitedMs: number,
+): boolean {
+  if (mode !== "shared" || waitedMs >= MARK_TTL_MS) return false;
+  if (!isWriterWaiting(readMark(file))) return false;
+  file.unlockSync();
+  return true;
 }
 
 /** Held files whose owner record this process wrote. */

@@ -16,14 +16,15 @@ export class WaitingMark {
 
   /**
    * Writes the mark into `file`, whose size is `size` (only a file of the
-   * block's size can carry it), and renews it until stopped.
+   * block's size can carry it), and renews it until stopped; `writer`: the
+   * call waits for an exclusive lock.
    */
-  constructor(file: Deno.FsFile, size: number) {
+  constructor(file: Deno.FsFile, size: number, writer: boolean) {
     this.#file = file;
-    this.#mark = { at: Date.now(), pid: Deno.pid };
+    this.#mark = { at: Date.now(), pid: Deno.pid, writer };
     if (size === BLOCK_SIZE) writeMark(file, this.#mark);
     this.#timer = setInterval(() => {
-      this.#mark = { at: Date.now(), pid: Deno.pid };
+      this.#mark = { at: Date.now(), pid: Deno.pid, writer };
       writeMark(this.#file, this.#mark);
     }, MARK_REFRESH_MS);
     Deno.unrefTimer(this.#timer);

@@ -5,7 +5,8 @@
 // has since rewritten is never written to.
 //
 //   offset 0   MAGIC (36 bytes)
-//   offset 36  the waiting mark: "<epoch ms> <pid>", space-padded, "\n"
+//   offset 36  the waiting mark: "<epoch ms> <pid>", and " w" when a
+//              writer waits; space-padded, "\n"
 //   offset 68  the owner record: JSON, space-padded, "\n"
 //   size 256
 
@@ -26,10 +27,21 @@ const MARK_SIZE = 32;
 const OWNER_OFFSET = MARK_OFFSET + MARK_SIZE;
 const OWNER_SIZE = BLOCK_SIZE - OWNER_OFFSET;
 
-/** A waiting process, as its mark says: when it last said so, and its pid. */
+/** A waiting process, as its mark says: when it last said so, its pid,
+ * and whether it waits to write (an exclusive lock). */
 export interface Mark {
   at: number;
   pid: number;
+  writer?: boolean;
+}
+
+/** How long (ms) a waiting mark counts after it was written. */
+export const MARK_TTL_MS = 5_000;
+
+/** Whether `mark` says that a writer of another process waits, now. */
+export function isWriterWaiting(mark: Mark | null | undefined): boolean {
+  return !!mark?.writer && mark.pid !== Deno.pid &&
+    Date.now() - mark.at < MARK_TTL_MS;
 }
 
 /** The owner fields as read back from a lock file. */
@@ -113,21 +125,24 @@ function readHead(
     return undefined;
   }
   if (!startsWithMagic(head)) return undefined;
-  // "<at> <pid>": two decimal numbers.
+  // "<at> <pid>": two decimal numbers, then " w" for a writer.
   const numbers = [0, 0];
   let which = 0;
+  let writer = false;
   for (let i = MARK_OFFSET; i < OWNER_OFFSET; i++) {
     const byte = head[i];
-    if (byte >= 0x30 && byte <= 0x39) {
+    if (byte >= 0x30 && byte <= 0x39 && !writer) {
       numbers[which] = numbers[which] * 10 + byte - 0x30;
     } else if (byte === 0x20 && numbers[which] > 0 && which === 0) {
       which = 1;
+    } else if (byte === 0x77 && which === 1 && numbers[1] > 0) {
+      writer = true;
     } else if (byte !== 0x20 && byte !== 0x0a) {
       return null;
     }
   }
   const [at, pid] = numbers;
-  return at > 0 && pid > 0 ? { at, pid } : null;
+  return at > 0 && pid > 0 ? { at, pid, writer } : null;
 }
 
 /** The start of this process's owner record, up to the time. */
@@ -211,20 +226,19 @@ export function readMark(file: Deno.FsFile): Mark | null {
 /**
  * Writes (or, with `null`, empties) the waiting mark of a file that carries
  * the block. Any process may write it at any time: every writer writes the
- * same kind of value, so a lost race costs nothing. Never throws.
+ * same kind of value, so a lost race costs nothing; but a reader's mark
+ * never replaces a waiting writer's. Never throws.
  */
 export function writeMark(file: Deno.FsFile, mark: Mark | null): void {
+  const current = readHead(file);
+  if (current === undefined) return;
+  if (mark !== null && !mark.writer && isWriterWaiting(current)) return;
+  const text = mark === null
+    ? ""
+    : `${mark.at} ${mark.pid}${mark.writer ? " w" : ""}`;
   try {
-    // Check the magic; the offset is then at the mark.
-    file.seekSync(0, Deno.SeekMode.Start);
-    const magic = head.subarray(0, MARK_OFFSET);
-    if (readFully(file, magic) < MARK_OFFSET || !startsWithMagic(magic)) {
-      return;
-    }
-    writeAll(
-      file,
-      padded(mark === null ? "" : `${mark.at} ${mark.pid}`, MARK_SIZE),
-    );
+    file.seekSync(MARK_OFFSET, Deno.SeekMode.Start);
+    writeAll(file, padded(text, MARK_SIZE));
   } catch {
     // A read-only file system, or Windows (the holder's lock stops writes).
   }

@@ -12,6 +12,7 @@ import {
   readLockOwner,
 } from "../mod.ts";
 import {
+  fixture,
   flockHolder,
   now,
   rawHolder,
@@ -218,4 +219,35 @@ Deno.test("the state of each lock path is dropped once idle: memory stays flat o
   const grew = Number(result.stdout.match(/grew (-?\d+)/)![1]);
   // Kept, 20,000 states take about 4 MB.
   assert.ok(grew < 1_500_000, `the heap grew ${grew} bytes`);
+});
+
+Deno.test({
+  name:
+    "writer preference: a writer gets in within a second against readers of four processes whose holds overlap, and the readers go on after it",
+  ignore: !POSIX,
+}, async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/rw.lock`;
+  const readers = Array.from(
+    { length: 4 },
+    () => fixture("readers.ts", [path, "100"]),
+  );
+  try {
+    await Promise.all(readers.map((r) => r.waitFor("reading")));
+    using rw = new InterProcessReaderWriterLock(path);
+    for (let run = 0; run < 5; run++) {
+      await sleep(200);
+      const start = now();
+      assert.equal(await rw.acquireWriteLock({ timeout: 10_000 }), true);
+      const waited = now() - start;
+      rw.releaseWriteLock();
+      assert.ok(waited < 1_000, `run ${run}: the writer waited ${waited} ms`);
+    }
+  } finally {
+    for (const reader of readers) {
+      const { rest } = await reader.end();
+      const reads = Number(rest.find((l) => l.startsWith("reads"))?.slice(6));
+      assert.ok(reads > 5, `a reader read ${reads} times`);
+    }
+  }
 });

@@ -95,8 +95,8 @@ export const MUTANTS: Mutant[] = [
     id: "mark-unchecked",
     why: "the waiting mark is renewed without checking the magic",
     file: "_file/_record.ts",
-    find: "readFully(file, magic) < MARK_OFFSET || !startsWithMagic(magic)",
-    replace: "readFully(file, magic) < MARK_OFFSET",
+    find: "  if (current === undefined) return;\n  if (mark !== null",
+    replace: "  void current;\n  if (mark !== null",
     tests: ["tests/regressions_test.ts"],
   },
   {
@@ -388,5 +388,24 @@ export const MUTANTS: Mutant[] = [
     replace: ": [];",
     tests: ["tests/cli_test.ts"],
     filter: "SIGALRM leave",
+  },
+  {
+    id: "no-writer-preference",
+    why: "readers of other processes do not make way for a waiting writer",
+    file: "_file/_hold.ts",
+    find: "if (!isWriterWaiting(readMark(file))) return false;",
+    replace: "return false;",
+    tests: ["tests/promises_test.ts"],
+    filter: "writer preference",
+  },
+  {
+    id: "reader-mark-over-writer",
+    why: "a waiting reader's mark replaces a waiting writer's",
+    file: "_file/_record.ts",
+    find:
+      "if (mark !== null && !mark.writer && isWriterWaiting(current)) return;",
+    replace: "void isWriterWaiting;",
+    tests: ["tests/promises_test.ts"],
+    filter: "writer preference",
   },
 ];
