@@ -29,9 +29,11 @@
  * (one line on stderr); 75 when the PostgreSQL lock was lost while the
  * command ran (its lease ran out or its session ended: the command is sent
  * SIGTERM, then SIGKILL after 5 s, so that it does not run on unprotected);
- * 126 or 127 when the command cannot be run. SIGINT and SIGTERM are passed
- * on, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM ignored while the command runs,
- * and the lock is held until the command has exited. Without `-w` a
+ * 126 or 127 when the command cannot be run. While the command runs, the
+ * signals that would end this process (INT, TERM, HUP, QUIT, USR1, USR2,
+ * ALRM) are ignored, so that the lock is held until the command has
+ * exited: sent to the process group, as a terminal, `timeout(1)` or
+ * systemd do, they reach the command once. Without `-w` a
  * file lock is awaited in the kernel; a signal ends that wait at once.
  * While it waits longer than a second with stderr on a terminal, one status
  * line says for how long, and who holds the lock.
@@ -238,20 +240,20 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-/** The signals passed on to the command, and that end a wait. */
+/** The signals that end a wait for the lock. */
 const SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
   : ["SIGINT", "SIGTERM"];
 
 /**
  * The signals that would end this process, and so free the lock, while the
- * command runs on: ignored while it runs. Under flock(1) the command holds
- * the lock itself and they end only flock(1); sent to the process group,
- * they reach the command once either way.
+ * command runs on: ignored while it runs. Sent to the process group (Ctrl-C,
+ * `timeout(1)`, systemd) they reach the command once; sent to this process
+ * alone, under flock(1) they would end only flock(1), not the command.
  */
-const IGNORED: Deno.Signal[] = Deno.build.os === "windows"
-  ? []
-  : ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"];
+const HELD: Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT"]
+  : ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"];
 
 function say(line: string): void {
   console.error(`process-lock: ${line}`);
@@ -495,7 +497,8 @@ function stopOnLoss(
 }
 
 /**
- * Runs the command, passing signals on and stopping it if `lost` aborts.
+ * Runs the command, holding on through the signals of HELD, and stops it
+ * if `lost` aborts.
  *
  * @returns Its exit status, or EX_LOST when the lock was lost.
  */
@@ -503,20 +506,11 @@ async function run(
   command: string[],
   lost: AbortSignal | undefined,
 ): Promise<number> {
-  // Listen before the command starts, so that no signal finds this process
+  // Listening before the command starts: no signal finds this process
   // without a listener (which would end it and free the lock).
-  let child: Deno.ChildProcess | undefined;
-  const early: Deno.Signal[] = [];
-  const stopIgnoring = listen(IGNORED, () => {});
-  const stopListening = listen(SIGNALS, (signal) => {
-    if (child === undefined) return early.push(signal);
-    try {
-      child.kill(signal);
-    } catch {
-      // Already ended.
-    }
-  });
+  const stopIgnoring = listen(HELD, () => {});
   try {
+    let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(command[0], {
         args: command.slice(1),
@@ -528,12 +522,10 @@ async function run(
       say(`cannot run ${command[0]}: ${(error as Error).message}`);
       return error instanceof Deno.errors.NotFound ? 127 : 126;
     }
-    for (const signal of early) child.kill(signal);
     const stopWatching = stopOnLoss(child, lost);
     const status = await statusOf(child).finally(stopWatching);
     return lost?.aborted ? EX_LOST : status;
   } finally {
-    stopListening();
     stopIgnoring();
   }
 }

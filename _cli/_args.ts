@@ -42,8 +42,9 @@ then SIGKILL 5 s later), 126/127 if the command cannot be run.
 
 Unlike flock(1), the lock belongs to this process, not to the command: if
 this process is killed with SIGKILL, the lock is freed while the command may
-run on. SIGINT and SIGTERM are passed on, and the lock is held until the
-command exits. Under npx, signals sent to npx do not reach Deno: for
+run on. While the command runs, signals that would end this process are
+ignored: sent to the process group (Ctrl-C, timeout(1)) they reach the
+command once, and the lock is held until it exits. Under npx, signals sent to npx do not reach Deno: for
 timeout(1), systemd or cron, run the installed command or deno run.`;
 
 export interface Parsed {

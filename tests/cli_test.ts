@@ -192,33 +192,45 @@ Deno.test({
   assert.equal((await cli(["-x", "-n", path, "true"])).code, 0);
 });
 
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
   Deno.test({
     name:
-      `cli: ${signal} is passed on to the command, and the lock is held until it exits`,
+      `cli: ${signal} sent to the process group reaches the command once, and the lock is held until it exits`,
     ignore: !POSIX,
   }, async () => {
     await using dir = await tempDir();
     const path = `${dir.path}/sig.lock`;
     const marker = `${dir.path}/exited`;
     const go = `${dir.path}/go`;
-    // The command's clean-up lasts until the test says go.
-    const child = spawnCli([
-      path,
-      "sh",
-      "-c",
-      `trap 'while [ ! -e "${go}" ]; do sleep 0.05; done; echo done > "${marker}"; exit 42' TERM INT; echo ready; while :; do sleep 0.05; done`,
-    ]);
+    // In a process group of its own, as under a terminal or timeout(1); the
+    // command counts the signals, and cleans up until the test says go.
+    const child = new Deno.Command("setsid", {
+      args: [
+        Deno.execPath(),
+        "run",
+        "--quiet",
+        ...PERMS,
+        CLI,
+        path,
+        "sh",
+        "-c",
+        `n=0; trap 'n=$((n+1))' ${signal.slice(3)}; echo ready; ` +
+        `while [ ! -e "${go}" ]; do sleep 0.05; done; echo $n > "${marker}"; exit 42`,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
     assert.equal(await firstLine(child.stdout), "ready");
-    child.kill(signal);
-    // While the command cleans up, the lock is still held.
-    await sleep(100);
+    Deno.kill(-child.pid, signal);
+    await sleep(200);
+    // The command runs on, so the lock is still held.
     assert.equal((await cli(["-n", path, "true"])).code, 1);
     Deno.writeTextFileSync(go, "");
     const status = await child.status;
     await child.stderr.cancel();
     assert.equal(status.code, 42);
-    assert.equal(Deno.readTextFileSync(marker), "done\n");
+    assert.equal(Deno.readTextFileSync(marker), "1\n", "signals seen");
     assert.equal((await cli(["-n", path, "true"])).code, 0);
   });
 }
@@ -549,10 +561,9 @@ Deno.test({
   ignore: !HAS_FLOCK,
   async fn() {
     await using dir = await tempDir();
-    const held = spawnCli([dir.path, "sh", "-c", "echo held; sleep 30"]);
+    const held = spawnCli([dir.path, "sh", "-c", "echo held; sleep 0.5"]);
     assert.equal(await firstLine(held.stdout), "held");
     assert.equal(await isLocked(dir.path), true);
-    held.kill("SIGTERM");
     await held.status;
     await held.stderr.cancel();
     assert.equal(await isLocked(dir.path), false);

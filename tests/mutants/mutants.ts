@@ -382,10 +382,11 @@ export const MUTANTS: Mutant[] = [
   {
     id: "cli-hup-frees",
     why:
-      "SIGHUP (or USR1, USR2, ALRM) ends the CLI and frees its lock under the command",
+      "signals other than INT and TERM end the CLI and free its lock under the command",
     file: "cli.ts",
-    find: ': ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"];',
-    replace: ": [];",
+    find:
+      ': ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"];',
+    replace: ': ["SIGINT", "SIGTERM"];',
     tests: ["tests/cli_test.ts"],
     filter: "SIGALRM leave",
   },
