@@ -1,7 +1,7 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 // Booking a kernel lock on a lock file as it is taken and released: the
-// owner record, the streak of this process, and the step-aside at release
-// when another process waits.
+// owner record, the streak of this process, the step-aside at release when
+// another process waits, and a new reader making way for a waiting writer.
 
 import type { LockMode } from "../_core/_options.ts";
 import type { Logger } from "../_core/types.ts";

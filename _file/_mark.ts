@@ -1,7 +1,8 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// A waiting call's mark in the lock file ("a process waits, as of time T"):
-// written when the call starts to wait on another process, renewed every
-// MARK_REFRESH_MS while it waits, and emptied when it wins or gives up.
+// A waiting call's mark in the lock file ("a process waits, as of time T",
+// and whether it waits to write): written when the call starts to wait on
+// another process, renewed every MARK_REFRESH_MS while it waits, and
+// emptied when it wins or gives up.
 
 import { BLOCK_SIZE, clearMark, type Mark, writeMark } from "./_record.ts";
 
