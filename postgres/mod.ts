@@ -22,12 +22,17 @@
  *   session can stay on a connection of yours. A kept connection whose
  *   session ended while idle is replaced once, within the call's bounds.
  * - Waiting happens in the server (`pg_advisory_lock`); `timeout` becomes
- *   `lock_timeout`; `signal` rejects the call at once and ends the session,
- *   so an aborted call never leaves a lock held, even one granted as it
- *   aborted.
+ *   `lock_timeout` (at most 2^31-1 ms, the server's limit); `signal`
+ *   rejects the call at once and ends the session, so an aborted call never
+ *   leaves a lock held, even one granted as it aborted. The server waits
+ *   writer first: a waiting exclusive request queues new shared ones.
+ * - Each session names its process in its application name
+ *   (`@locks/process-lock pid N on host`), so
+ *   {@linkcode readPostgresLockHolders} can say who holds a lock.
  * - Everything is bounded. Connecting: by the call's timeout (at least 1 s,
  *   so `timeout: 0` may take up to 1 s to connect), or `connectTimeout`
- *   (10 s) without one, and by its signal. Past that the call throws
+ *   (10 s, or the URL's `connect_timeout` in seconds) without one, and by
+ *   its signal. Past that the call throws
  *   {@linkcode PostgresConnectionError}: an outage never reads as `false`
  *   (contention), and neither does a cancel the lock did not ask for. The
  *   release: min(lease, 5 s); if the unlock cannot reach the server in time,

@@ -631,3 +631,28 @@ pgTest(
     assert.ok(readers.every((r) => !r.exclusive && r.pid === Deno.pid));
   },
 );
+
+pgTest(
+  "writer first: once a writer waits in the server, a new reader waits behind it; a timeout beyond 2^31-1 ms is the server's limit, not an error",
+  async () => {
+    const name = unique("writer-first");
+    await using first = new PostgresReaderWriterLock(name, { url });
+    await using writer = new PostgresReaderWriterLock(name, { url });
+    await using late = new PostgresReaderWriterLock(name, { url });
+    assert.equal(await first.acquireReadLock(), true);
+    // Thirty days: the server's lock_timeout takes at most 2^31-1 ms.
+    const controller = new AbortController();
+    const writing = writer.acquireWriteLock({
+      timeout: 30 * 86_400_000,
+      signal: controller.signal,
+    });
+    await eventually(
+      async () => (await locksOn(name)).waiting === 1,
+      "the writer waits in the server",
+    );
+    assert.equal(await late.acquireReadLock({ timeout: 300 }), false);
+    controller.abort(new Error("stop"));
+    await assert.rejects(writing, /stop/);
+    assert.equal(await late.acquireReadLock({ timeout: 2_000 }), true);
+  },
+);

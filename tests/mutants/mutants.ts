@@ -409,4 +409,22 @@ export const MUTANTS: Mutant[] = [
     tests: ["tests/promises_test.ts"],
     filter: "writer preference",
   },
+  {
+    id: "lock-timeout-unclamped",
+    why: "a timeout over 2^31-1 ms goes to the server as is (an error there)",
+    file: "postgres/_session.ts",
+    find: "Math.min(left, MAX_TIMER_MS)",
+    replace: "left",
+    tests: ["tests/pg_test.ts"],
+    filter: "writer first",
+  },
+  {
+    id: "url-connect-timeout-ignored",
+    why: "the URL's connect_timeout is ignored (10 s instead)",
+    file: "postgres/_connect.ts",
+    find: "return seconds > 0",
+    replace: "return seconds < 0",
+    tests: ["tests/pg_lease_test.ts"],
+    filter: "not PostgreSQL",
+  },
 ];
