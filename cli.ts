@@ -33,8 +33,8 @@
  * signals that would end this process (INT, TERM, HUP, QUIT, USR1, USR2,
  * ALRM) are ignored, so that the lock is held until the command has
  * exited: sent to the process group, as a terminal, `timeout(1)` or
- * systemd do, they reach the command once. Without `-w` a
- * file lock is awaited in the kernel; a signal ends that wait at once.
+ * systemd do, they reach the command once. While it waits, a signal ends
+ * the wait at once.
  * While it waits longer than a second with stderr on a terminal, one status
  * line says for how long, and who holds the lock.
  *
@@ -263,11 +263,6 @@ function say(line: string): void {
 interface CliLock {
   take(options: AcquireOptions): Promise<boolean>;
   release(): unknown;
-  /**
-   * Ends a wait that nothing else can end: a file lock without -w waits in
-   * the kernel (no polling while a cron job waits).
-   */
-  dispose: (() => void) | undefined;
   /** Who holds the lock, as far as can be told ("" when unknown). */
   describeOwner(): Promise<string>;
   /** Aborts when a held lock is lost (PostgreSQL only). */
@@ -309,7 +304,6 @@ async function makePostgresLock(
     return {
       take: (o) => semaphore.acquire(o),
       release: () => semaphore.release(),
-      dispose: undefined,
       describeOwner,
       lost: () => semaphore.signal,
       describeHeld: () => describeHeld(parsed, semaphore.slot),
@@ -325,7 +319,6 @@ async function makePostgresLock(
         : lock.acquireReadLock(o),
     release: () =>
       lock instanceof pg.PostgresLock ? lock.release() : lock.releaseReadLock(),
-    dispose: undefined,
     describeOwner,
     lost: () => lock.signal,
     describeHeld: () => describeHeld(parsed, undefined),
@@ -348,9 +341,6 @@ function makeFileLock(parsed: Parsed): CliLock {
       lock instanceof InterProcessReaderWriterLock
         ? lock.releaseReadLock()
         : lock.release(),
-    dispose: parsed.timeoutMs === undefined
-      ? () => lock[Symbol.dispose]()
-      : undefined,
     describeOwner: () => describeHolders(fileHolders, lockfile, slots),
     lost: () => undefined,
     describeHeld: () =>
@@ -376,7 +366,6 @@ async function waitForLock(
   const stopListening = listen(SIGNALS, (signal) => {
     received = signal;
     stopWaiting.abort();
-    lock.dispose?.();
   });
   const started = performance.now();
   const stopStatus = parsed.nonblock
@@ -387,7 +376,7 @@ async function waitForLock(
     acquired = await lock.take({
       blocking: !parsed.nonblock,
       timeout: parsed.timeoutMs,
-      signal: lock.dispose === undefined ? stopWaiting.signal : undefined,
+      signal: stopWaiting.signal,
     });
   } catch (error) {
     if (!stopWaiting.signal.aborted) {

@@ -115,13 +115,12 @@ export class InterProcessLock implements Disposable {
 
   /**
    * Acquires the lock: one try, then (when blocking) waits as
-   * {@linkcode AcquireOptions} says: in the kernel when nothing can cancel
-   * the call, else by watching the file with fasteners' backoff, until
-   * `timeout` passes. Calls of one process get the lock in arrival order;
-   * a process that has kept the lock for a while steps aside for a moment
-   * when another process waits. Disposing the object during a wait in the
-   * kernel rejects the call at once; the lock, when the kernel grants it,
-   * is let go at once.
+   * {@linkcode AcquireOptions} says, by watching the file with fasteners'
+   * backoff, until `timeout` passes. Calls of one process get the lock in
+   * arrival order; a process that has kept the lock for a while steps aside
+   * for a moment when another process waits. Disposing the object during a
+   * wait rejects the call at once, and nothing of it keeps the process
+   * alive.
    *
    * @param options When and how long to wait.
    * @returns True once held; false when a non-blocking try failed or the

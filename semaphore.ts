@@ -11,9 +11,8 @@
  *   never deleted, an owner record while held), so `readLockOwner` and
  *   `flock(1)` see each slot's holder.
  * - A holder that dies frees its slot at once: a slot is a kernel lock.
- * - Acquiring: one at a time, callers take the gate (as the acquire options
- *   say: in the kernel when nothing can cancel the call, else watching with
- *   fasteners' backoff), try the slots in order, and when all are taken
+ * - Acquiring: one at a time, callers take the gate (watching it with
+ *   fasteners' backoff, as the acquire options say), try the slots in order, and when all are taken
  *   wait on every slot at once (watching each slot file, with the backoff
  *   as a safety net) until one is released; then they leave the gate. So
  *   only the gate's holder watches the slots, and the other waiters wait

@@ -73,8 +73,8 @@ export type Sleep = (
  */
 export interface LockOptions {
   /**
-   * Sleeps between the tries of a call with a `timeout` or a `signal` (a
-   * call without either waits in the kernel and never sleeps). It receives
+   * Sleeps between the tries of a waiting call (a release wakes it early).
+   * It receives
    * the time in milliseconds and a signal that is aborted when the wait
    * ends early (a release woke the waiter, or the call was aborted); it
    * should stop its timer then. `delay` from `@std/async` has this shape
@@ -104,12 +104,12 @@ export interface LockOptions {
 /**
  * Options of one acquire call, with fasteners' defaults in milliseconds.
  *
- * How a blocking call waits for a lock held by another process: without
- * `timeout` and `signal` nothing can cancel it, so it waits in the kernel
- * (`FsFile.lock()`, woken the moment the lock is free, no polling). With
- * either, it watches the lock file (a release wakes it) and tries again
- * after `delay`, `delay` more after each pause, up to `maxDelay`: fasteners'
- * backoff, as the safety net for releases that make no event.
+ * How a blocking call waits for a lock held by another process: it watches
+ * the lock file (a release wakes it) and tries again after `delay`, `delay`
+ * more after each pause, up to `maxDelay`: fasteners' backoff, as the
+ * safety net for releases that make no event. It never waits in the kernel
+ * (`FsFile.lock()`), which nothing can interrupt: a wait there would keep
+ * the process alive after the call was given up.
  *
  * @example Waiting at most five seconds, or until the user gives up
  * ```ts

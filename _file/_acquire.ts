@@ -1,16 +1,11 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 // The one acquisition loop behind every file lock kind: a try at once, then
 // a wait in named steps (turn, try, this process, and for another process a
-// kernel wait or a watch with fasteners' backoff).
+// watch of the file with fasteners' backoff).
 
 import type { LockMode, ResolvedAcquireOptions } from "../_core/_options.ts";
 import type { ResolvedLockOptions } from "./_options.ts";
-import {
-  closeLockFile,
-  statIfStill,
-  tryLockPath,
-  waitInKernel,
-} from "./_lock_file.ts";
+import { closeLockFile, tryLockPath } from "./_lock_file.ts";
 import { bookAcquired, isHeldFileValid, yieldsToWriter } from "./_hold.ts";
 import { WaitingMark } from "./_mark.ts";
 import { type PathState, stateOf, Waiter } from "./_waiters.ts";
@@ -37,7 +32,7 @@ export interface AcquireRequest {
 
 /**
  * Acquires a lock: fasteners' semantics, plus arrival order in this
- * process, the kernel wait and wake-up on release.
+ * process and wake-up on release.
  *
  * @returns The file through which the lock is held; undefined when
  * non-blocking or timed out.
@@ -75,12 +70,8 @@ class FileAcquisition {
   #state: PathState;
   #waiter: Waiter;
   #deadline: number;
-  /** Nothing can cancel the call but disposing the lock object. */
-  #inKernel: boolean;
   /** The file this call keeps open while it waits. */
   #file: Deno.FsFile | undefined;
-  /** The kept file's own info, taken when the call began to wait on it. */
-  #fileInfo: Deno.FileInfo | undefined;
   #mark: WaitingMark | undefined;
   #watch = new CallWatch();
   /** When the kept file was last seen at the path. */
@@ -102,8 +93,6 @@ class FileAcquisition {
     this.#state = stateOf(request.absolutePath);
     this.#waiter = new Waiter(request.mode);
     this.#deadline = performance.now() + (options.timeout ?? Infinity);
-    this.#inKernel = options.timeout === undefined &&
-      options.signal === undefined;
     this.#sleepMs = options.delay;
   }
 
@@ -128,7 +117,6 @@ class FileAcquisition {
     this.#changed = false;
     if (result.locked && yieldsToWriter(result.file, mode, now - this.#since)) {
       result.locked = false;
-      this.#inKernel = false; // The kernel would grant a read lock at once.
     }
     if (result.opened) {
       // A new file at the path: wait on it (the watcher follows the old one).
@@ -157,11 +145,7 @@ class FileAcquisition {
         if (this.attempt()) return true;
         if (await this.#waitForThisProcess(remaining)) continue;
         this.#markWaiting();
-        if (this.#inKernel) {
-          if (await this.#waitInKernel()) return true;
-        } else if (!this.#startWatching()) {
-          await this.#backOff(remaining);
-        }
+        if (!this.#startWatching()) await this.#backOff(remaining);
       }
     } finally {
       this.#leave();
@@ -203,30 +187,9 @@ class FileAcquisition {
   /** Says in the lock file that a process waits, and keeps saying so. */
   #markWaiting(): void {
     if (this.#mark !== undefined) return;
-    this.#fileInfo = this.#file!.statSync();
+    const { size } = this.#file!.statSync();
     const writer = this.#request.mode === "exclusive";
-    this.#mark = new WaitingMark(this.#file!, this.#fileInfo.size, writer);
-  }
-
-  /** Waits in the kernel for the lock held by another process; false when
-   * the file was replaced meanwhile (the new one is tried next). */
-  async #waitInKernel(): Promise<boolean> {
-    const { path, mode } = this.#request;
-    this.#debug(`Waiting in the kernel for the ${mode} lock`);
-    const held = this.#file!;
-    this.#file = undefined; // From here on the kernel wait closes it.
-    await waitInKernel(held, mode, this.signal);
-    // One stat (the open file's own fstat was taken before the wait): the
-    // fewer calls after a wake-up, the sooner the lock is used.
-    const info = statIfStill(this.#fileInfo!, path);
-    if (info !== undefined) {
-      this.#bookAcquired(held, info.size, false);
-      return true;
-    }
-    closeLockFile(held);
-    this.#mark?.stop();
-    this.#mark = undefined;
-    return false;
+    this.#mark = new WaitingMark(this.#file!, size, writer);
   }
 
   /** Starts watching the file, once (true then): the loop tries again at

@@ -1,6 +1,6 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The lock file's kernel lock: one try or a wait in the kernel, checking
-// that the path still names the file that was locked, and closing.
+// The lock file's kernel lock: one try, checking that the path still names
+// the file that was locked, and closing.
 
 import { lockFileError } from "./_errors.ts";
 import type { LockMode } from "../_core/_options.ts";
@@ -44,20 +44,7 @@ export function statIfSameFile(
   file: Deno.FsFile,
   path: string,
 ): Deno.FileInfo | undefined {
-  return statIfStill(file.statSync(), path);
-}
-
-/**
- * Checks that `path` still names the file whose `fstat` was `held` (it
- * cannot change while the file is open): one `stat` instead of two.
- *
- * @returns The file's info, or undefined once it was deleted or replaced.
- * @throws A `Deno.errors` error naming the path when it cannot be checked.
- */
-export function statIfStill(
-  held: Deno.FileInfo,
-  path: string,
-): Deno.FileInfo | undefined {
+  const held = file.statSync();
   let current: Deno.FileInfo;
   try {
     current = Deno.statSync(path);
@@ -145,42 +132,5 @@ export function closeLockFile(file: Deno.FsFile): void {
     file.close();
   } catch {
     // Already closed.
-  }
-}
-
-/**
- * Waits in the kernel for the lock on `file` (nothing can interrupt that
- * wait). When `signal` aborts first, rejects at once with its reason, and
- * closes the file (freeing the lock) as soon as the kernel grants it.
- *
- * @throws `signal.reason`, or the kernel's error (the file is then closed).
- */
-export async function waitInKernel(
-  file: Deno.FsFile,
-  mode: LockMode,
-  signal: AbortSignal,
-): Promise<void> {
-  const locking = file.lock(mode === "exclusive");
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<"aborted">((resolve) => {
-    onAbort = () => resolve("aborted");
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  let outcome: "locked" | "aborted";
-  try {
-    outcome = await Promise.race([
-      locking.then(() => "locked" as const),
-      aborted,
-    ]);
-  } catch (error) {
-    closeLockFile(file);
-    throw error;
-  } finally {
-    signal.removeEventListener("abort", onAbort!);
-  }
-  if (outcome === "aborted") {
-    const close = () => closeLockFile(file);
-    locking.then(close, close);
-    throw signal.reason;
   }
 }

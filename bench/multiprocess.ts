@@ -4,9 +4,9 @@
  * baselines measured in the same run: a raw blocking `FsFile.lock()` waiter,
  * a fasteners-style polling waiter (`tryLockSync`, sleeping 10 ms more per
  * failed try up to 100 ms) and, for single-process costs, a raw loop that
- * makes the checks a safe lock must make. This library runs in its two
- * waiting modes: default options (a wait in the kernel) and a `timeout` on
- * every call (watching the file, with fasteners' backoff).
+ * makes the checks a safe lock must make. This library runs with default
+ * options and with a `timeout` on every call (both watch the file, with
+ * fasteners' backoff; before issue 24 the first waited in the kernel).
  *
  *   deno task bench                   (the whole suite, a few minutes)
  *   deno task bench --quick           (fewer samples)
@@ -495,7 +495,7 @@ async function main() {
   const dir = await Deno.makeTempDir({ prefix: "process-lock-bench-" });
   const kinds: Kind[] = ["lib", "libt", "raw", "poll"];
   const label: Record<Kind, string> = {
-    lib: "@locks/process-lock, default options (kernel wait)",
+    lib: "@locks/process-lock, default options (watch + backoff)",
     libt: "@locks/process-lock, with a timeout (watch + backoff)",
     raw: "baseline: raw blocking FsFile.lock() waiter",
     poll: "baseline: fasteners-style polling (10-100 ms)",

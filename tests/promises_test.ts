@@ -169,7 +169,7 @@ Deno.test("a released semaphore slot wakes a waiter of this process at once", as
 
 Deno.test({
   name:
-    "a writer that waits in the kernel (no timeout, no signal) waits for a reader of another process",
+    "a writer with no timeout or signal waits for a reader of another process",
   ignore: !POSIX,
 }, async () => {
   await using dir = await tempDir();

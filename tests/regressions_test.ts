@@ -1,6 +1,6 @@
 // Regression tests: the waiting mark and the step-aside, the owner record at
 // release, lock files replaced, renamed, rewritten or deleted by others, and
-// the two ways of waiting (in the kernel, or watching the file). Each test
+// waiting by watching the file whatever the options. Each test
 // here guards a mutant of tests/mutants/mutants.ts.
 import assert from "node:assert/strict";
 import { InterProcessLock, readLockOwner } from "../mod.ts";
@@ -199,7 +199,7 @@ Deno.test({
     await lock.acquire(); // creates the file with its record block
     lock.release();
     const holder = await flockHolder(path);
-    await using kernel = fixture("hold.ts", ["lock", path, "0"]);
+    await using untimed = fixture("hold.ts", ["lock", path, "0"]);
     await using watching = fixture("hold.ts", [
       "lock",
       path,
@@ -215,9 +215,9 @@ Deno.test({
     // The waiters renew their marks every 2 s: each tries once in here.
     await sleep(3_000);
     assert.equal(await holder.end(), 0);
-    await kernel.waitFor("acquired");
+    await untimed.waitFor("acquired");
     await watching.waitFor("acquired");
-    await kernel.end();
+    await untimed.end();
     await watching.end();
     assert.equal(Deno.readTextFileSync(path), content);
   },
@@ -248,7 +248,7 @@ Deno.test("a lock file deleted again and again by another process never makes ac
   assert.ok(cycles > 10);
 });
 
-Deno.test("without a timeout or a signal a call waits in the kernel; with one it watches and backs off", async () => {
+Deno.test("a waiting call watches the file and backs off, with or without a timeout or a signal", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/modes.lock`;
   for (
@@ -265,39 +265,45 @@ Deno.test("without a timeout or a signal a call waits in the kernel; with one it
     assert.equal(await lock.acquire(options), true);
     lock.release();
     await holder.end();
-    const inKernel = log.some((l) => l.startsWith("Waiting in the kernel"));
-    const backedOff = log.some((l) => l.startsWith("Waiting up to"));
-    const kernel = Object.keys(options).length === 0;
-    assert.equal(inKernel, kernel, log.join("\n"));
-    assert.equal(backedOff, !kernel, log.join("\n"));
+    assert.ok(log.some((l) => l.startsWith("Waiting up to")), log.join("\n"));
   }
 });
 
-Deno.test({
-  name:
-    "disposing a lock object during a kernel wait rejects at once and releases the lock when granted",
-  ignore: !HAS_FLOCK,
-  async fn() {
-    await using dir = await tempDir();
-    const path = `${dir.path}/dispose.lock`;
-    const holder = await flockHolder(path);
-    const lock = new InterProcessLock(path);
-    const waiting = lock.acquire();
-    await sleep(200);
-    const start = performance.now();
-    lock[Symbol.dispose]();
-    await assert.rejects(waiting, /disposed/);
-    assert.ok(performance.now() - start < 1_000);
-    assert.equal(await holder.end(), 0);
-    // The kernel grants the abandoned wait, which lets the lock go at once.
-    let free = false;
-    for (let i = 0; i < 100 && !free; i++) {
-      free = (await run("flock", ["-n", "-x", path, "true"])).code === 0;
-      if (!free) await sleep(20);
-    }
-    assert.ok(free, "the lock stayed held after the disposed wait");
-  },
-});
+for (const kind of ["lock", "write", "read", "semaphore"]) {
+  Deno.test({
+    name:
+      `a process that disposes its waiting ${kind} (no options) ends within 500 ms while another tool keeps the lock`,
+    ignore: !HAS_FLOCK,
+    async fn() {
+      await using dir = await tempDir();
+      const path = `${dir.path}/dispose.lock`;
+      const file = kind === "semaphore" ? `${path}.0` : path;
+      const holder = await flockHolder(file);
+      await using child = fixture("give_up.ts", [kind, path]);
+      const disposed = Number((await child.waitFor("disposed")).split(" ")[1]);
+      await child.waitFor("rejected");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ended = await Promise.race([
+        child.process.status.then(() => now()),
+        new Promise<number>((r) => timer = setTimeout(r, 3_000, Infinity)),
+      ]);
+      clearTimeout(timer);
+      assert.ok(
+        ended - disposed < 500,
+        `the process lived ${
+          (ended - disposed).toFixed(0)
+        } ms after the dispose`,
+      );
+      assert.equal(await holder.end(), 0);
+      const free = await run("flock", ["-n", "-x", file, "true"]);
+      assert.equal(
+        free.code,
+        0,
+        "the lock stayed held after the disposed wait",
+      );
+    },
+  });
+}
 
 Deno.test({
   name:
