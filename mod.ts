@@ -130,3 +130,4 @@ export * from "./rwlock.ts";
 export * from "./semaphore.ts";
 export * from "./decorators.ts";
 export * from "./owner.ts";
+export * from "./locks.ts";

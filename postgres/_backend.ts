@@ -1,7 +1,7 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 // PostgreSQL's advisory locks as a backend of the lock objects: the options
 // checked into what each session is given, the backend and holds of a lock,
-// and the decorator maker.
+// the decorator maker, and one statement on a session of its own.
 
 import { lockedDecorator } from "../_core/_decorate.ts";
 import type { LockedDecorator } from "../_core/_decorate.ts";
@@ -21,7 +21,9 @@ import {
   type PostgresLockedOptions,
   postgresLockKey,
 } from "./types.ts";
-import type { SessionOptions } from "./_connect.ts";
+import { connectFor, type SessionOptions } from "./_connect.ts";
+import { bounded, type Rows } from "./_connection.ts";
+import { postgresError } from "./_reasons.ts";
 import { type Backend, Holds } from "../_core/_holds.ts";
 
 /** The keys of `PostgresLockOptions`. */
@@ -193,4 +195,33 @@ export function makeLockDecorator(
         session,
       ),
   );
+}
+
+/**
+ * Runs one statement on a session of its own (a kept one when there is),
+ * within `ms` milliseconds; `what` and `lock` name it in errors.
+ *
+ * @throws A {@linkcode PostgresConnectionError} naming the server.
+ */
+export async function runStatement(
+  options: SessionOptions,
+  what: string,
+  lock: string,
+  statement: string,
+  ms: number,
+): Promise<Rows> {
+  const signal = new AbortController().signal;
+  const deadline = performance.now() + ms;
+  const call = { lock, options, signal, deadline, blocking: true };
+  const connection = await connectFor(call, false);
+  let rows;
+  try {
+    const left = Math.max(deadline - performance.now(), 1);
+    rows = await bounded(connection.query(statement), left, signal, "a query");
+  } catch (error) {
+    connection.destroy();
+    throw postgresError(what, lock, connection.server, error);
+  }
+  await connection.finish(true);
+  return rows;
 }

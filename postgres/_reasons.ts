@@ -4,7 +4,7 @@
 // that comes while no query runs), and the messages of the errors, with
 // their codes and advice.
 
-import { PostgresConnectionError } from "./errors.ts";
+import { PostgresConnectionError } from "./types.ts";
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 

@@ -17,7 +17,7 @@ import {
   type SessionOptions,
 } from "./_connect.ts";
 import { bounded, type Connection, type Rows } from "./_connection.ts";
-import { PostgresConnectionError } from "./errors.ts";
+import { PostgresConnectionError } from "./types.ts";
 import { codeOf, postgresError, serverReason } from "./_reasons.ts";
 import { Lease } from "./_lease.ts";
 import {

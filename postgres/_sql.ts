@@ -1,6 +1,7 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
 // Every SQL text of the PostgreSQL locks, built in one place: the session's
-// settings, the lock statements and the unlock.
+// settings, the lock statements and the unlock, and what the lock managers
+// ask (every request, the names of the keys, ending a holder's session).
 
 import type { LockMode } from "../_core/_options.ts";
 
@@ -113,8 +114,45 @@ export function holdersStatement(key: bigint): string {
     "a.application_name AS name, " +
     "(extract(epoch FROM a.backend_start) * 1000)::float8 AS since " +
     "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid " +
-    `WHERE l.granted AND l.locktype = 'advisory' AND l.classid = ${
-      key >> 32n & 0xffffffffn
-    }::oid AND l.objid = ${key & 0xffffffffn}::oid AND l.objsubid = 1 ` +
-    "ORDER BY a.backend_start";
+    `WHERE l.granted AND ${keyCondition(key)} ORDER BY a.backend_start`;
+}
+
+/** The rows of `pg_locks` (as `l`) of the advisory lock `key`. */
+function keyCondition(key: bigint): string {
+  return `l.locktype = 'advisory' AND l.classid = ${
+    key >> 32n & 0xffffffffn
+  }::oid AND l.objid = ${key & 0xffffffffn}::oid AND l.objsubid = 1`;
+}
+
+/** The table of the names of the lock managers' keys. */
+const NAMES = "process_lock_names";
+
+/** Records the name of `key` (a JSON string: any name, NUL included). */
+export function registerNameStatement(key: bigint, name: string): string {
+  const literal = JSON.stringify(name).replaceAll("'", "''");
+  return `CREATE TABLE IF NOT EXISTS ${NAMES} ` +
+    "(key bigint PRIMARY KEY, name text NOT NULL); " +
+    `INSERT INTO ${NAMES} VALUES (${key}, '${literal}') ` +
+    "ON CONFLICT (key) DO NOTHING";
+}
+
+/**
+ * Every session's advisory lock of this database whose name is known:
+ * granted or waiting, exclusive or not, the session's application name and
+ * the name (JSON), oldest session first.
+ */
+export function requestsStatement(): string {
+  return "SELECT l.granted, l.mode = 'ExclusiveLock' AS exclusive, " +
+    "a.application_name AS app, n.name FROM pg_locks l " +
+    "JOIN pg_stat_activity a ON a.pid = l.pid " +
+    `JOIN ${NAMES} n ON n.key = (l.classid::int8 << 32) | l.objid::int8 ` +
+    "WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.database = " +
+    "(SELECT oid FROM pg_database WHERE datname = current_database()) " +
+    "ORDER BY a.backend_start, l.pid";
+}
+
+/** Ends the sessions of other processes that hold the lock `key`. */
+export function terminateHoldersStatement(key: bigint): string {
+  return "SELECT pg_terminate_backend(l.pid) AS ended FROM pg_locks l " +
+    `WHERE l.granted AND ${keyCondition(key)} AND l.pid <> pg_backend_pid()`;
 }

@@ -14,11 +14,10 @@ import {
   NOT_HELD,
   postgresHolds,
   resolvePostgresOptions,
+  runStatement,
 } from "./_backend.ts";
 import { checkPositive } from "../_core/_options.ts";
-import { connectFor, connectTimeoutOf } from "./_connect.ts";
-import { bounded } from "./_connection.ts";
-import { postgresError } from "./_reasons.ts";
+import { connectTimeoutOf } from "./_connect.ts";
 import { holderOfName, holdersStatement } from "./_sql.ts";
 import { checkName, postgresLockKey } from "./types.ts";
 
@@ -481,26 +480,13 @@ export async function readPostgresLockHolders(
   const session = resolvePostgresOptions(rest);
   const [bound] = connectTimeoutOf(session, session.url);
   const ms = checkPositive(timeout, "timeout", bound);
-  const lock = `the PostgreSQL lock "${name}"`;
-  const signal = new AbortController().signal;
-  const deadline = performance.now() + ms;
-  const call = { lock, options: session, signal, deadline, blocking: true };
-  const connection = await connectFor(call, false);
-  let rows;
-  try {
-    const statement = holdersStatement(postgresLockKey(name));
-    const left = Math.max(deadline - performance.now(), 1);
-    rows = await bounded(connection.query(statement), left, signal, "a query");
-  } catch (error) {
-    connection.destroy();
-    throw postgresError(
-      "Cannot read the holders of",
-      lock,
-      connection.server,
-      error,
-    );
-  }
-  await connection.finish(true);
+  const rows = await runStatement(
+    session,
+    "Cannot read the holders of",
+    `the PostgreSQL lock "${name}"`,
+    holdersStatement(postgresLockKey(name)),
+    ms,
+  );
   return Array.from(rows, (row) => ({
     ...holderOfName(String(row.name)),
     since: new Date(Number(row.since)),

@@ -117,8 +117,9 @@
 
 export * from "./lock.ts";
 export * from "./semaphore.ts";
-export * from "./errors.ts";
 export * from "./types.ts";
 export { LockTimeoutError } from "../_core/types.ts";
 export type { AcquireOptions, Logger } from "../_core/types.ts";
 export type { LockedDecorator } from "../_core/_decorate.ts";
+export * from "./locks.ts";
+export type * from "../_core/web_locks.ts";

@@ -1,6 +1,6 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The options of the PostgreSQL locks, the client they take, and the key of
-// a lock name.
+// The options of the PostgreSQL locks, the client they take, the key of a
+// lock name, and the error that says the server could not be reached.
 
 import { createHash } from "node:crypto";
 import { describe } from "../_core/_options.ts";
@@ -117,9 +117,9 @@ export function checkName(name: unknown): asserts name is string {
  * its UTF-8 bytes, as a signed big-endian 64-bit integer. The same in every
  * version of this module and easy to compute in SQL or another language.
  *
- * @param name The lock name.
+ * @param name The lock name (a lock manager's may be empty).
  * @returns The key.
- * @throws {TypeError} If the name is not a non-empty string.
+ * @throws {TypeError} If the name is not a string.
  *
  * @example Usage
  * ```ts
@@ -130,7 +130,7 @@ export function checkName(name: unknown): asserts name is string {
  * ```
  */
 export function postgresLockKey(name: string): bigint {
-  checkName(name);
+  if (typeof name !== "string") checkName(name);
   return createHash("sha256").update(name, "utf8").digest().readBigInt64BE(0);
 }
 
@@ -145,3 +145,47 @@ export function postgresLockKey(name: string): bigint {
  * ```
  */
 export type PostgresLockedOptions = PostgresLockOptions & AcquireOptions;
+
+/**
+ * The PostgreSQL server could not be reached, refused the session, or the
+ * session ended under a call: an outage, never contention. The original
+ * error is the `cause`.
+ *
+ * @example Telling an outage from contention
+ * ```ts
+ * import { PostgresLock, PostgresConnectionError } from "@locks/process-lock/postgres";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new PostgresLock("jobs", { url: "postgres://app@127.0.0.1:1/app" });
+ * const error = await lock.acquire().catch((error) => error);
+ * assert.ok(error instanceof PostgresConnectionError);
+ * assert.equal(error.server, "127.0.0.1:1");
+ * assert.equal(error.code, "ECONNREFUSED");
+ * ```
+ */
+export class PostgresConnectionError extends Error {
+  /** The server, as host:port (or the socket path). */
+  readonly server: string;
+  /** The server's SQLSTATE, or the client's code (`ECONNREFUSED`, ...). */
+  readonly code: string | undefined;
+
+  /**
+   * Makes the error.
+   *
+   * @param message What happened, to whom, and what to do.
+   * @param server The server, as host:port.
+   * @param code The SQLSTATE or the client's code.
+   * @param cause The original error.
+   */
+  constructor(
+    message: string,
+    server: string,
+    code: string | undefined,
+    cause?: unknown,
+  ) {
+    super(message, { cause });
+    this.name = "PostgresConnectionError";
+    this.server = server;
+    this.code = code;
+  }
+}
