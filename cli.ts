@@ -63,7 +63,9 @@ import { InterProcessReaderWriterLock } from "./rwlock.ts";
 import { InterProcessSemaphore } from "./semaphore.ts";
 import { readLockOwner } from "./owner.ts";
 import config from "./deno.json" with { type: "json" };
-import { parse, type Parsed, USAGE, UsageError } from "./_cli/_args.ts";
+import { parse, type Parsed, UsageError } from "./_cli/_args.ts";
+import { USAGE } from "./_cli/_usage.ts";
+import { type Holder, holderText, showStatus } from "./_cli/_status.ts";
 
 /** The exit status of a usage error (EX_USAGE). */
 const EX_USAGE = 64;
@@ -139,18 +141,6 @@ const SIGNAL_NUMBERS: Record<string, number> = {
     }),
 };
 
-/** A holder as the messages name it: "pid 12 on host since <time>". */
-function holderText(
-  holder: { pid?: number; hostname: string; since: Date },
-): string {
-  const host = holder.hostname ? ` on ${holder.hostname}` : "";
-  const who = holder.pid === undefined ? "a client" : `pid ${holder.pid}`;
-  return `${who}${host} since ${holder.since.toISOString()}`;
-}
-
-/** A holder of a lock, whatever the backend. */
-type Holder = { pid?: number; hostname: string; since: Date };
-
 /**
  * Who holds the lock `lockfile` (with `slots`, each slot `<lockfile>.<i>`)
  * as `holdersOf` tells: "held by ...", or "" when it cannot be told.
@@ -211,6 +201,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(parsed.help ? USAGE : `process-lock ${config.version}`);
       return 0;
     }
+    if (parsed.status) return await statusOrFailure(parsed);
     lock = await makeCliLock(parsed);
   } catch (error) {
     // The lock objects check the rest (the --postgres URL, the name).
@@ -237,6 +228,24 @@ export async function main(args: string[]): Promise<number> {
     return await run(parsed.command, lock.lost());
   } finally {
     await lock.release();
+  }
+}
+
+/** Says why the lock cannot be read or taken; the exit status for it. */
+function failure(error: unknown): number {
+  say((error as Error).message);
+  return (error as Error).name === "PostgresConnectionError"
+    ? EX_UNAVAILABLE
+    : EX_NOINPUT;
+}
+
+/** --status: 0 when free, 1 when held, or the failure's exit status. */
+async function statusOrFailure(parsed: Parsed): Promise<number> {
+  try {
+    return await showStatus(parsed);
+  } catch (error) {
+    if (error instanceof TypeError) throw error; // a usage error
+    return failure(error);
   }
 }
 
@@ -379,12 +388,7 @@ async function waitForLock(
       signal: stopWaiting.signal,
     });
   } catch (error) {
-    if (!stopWaiting.signal.aborted) {
-      say((error as Error).message);
-      return (error as Error).name === "PostgresConnectionError"
-        ? EX_UNAVAILABLE
-        : EX_NOINPUT;
-    }
+    if (!stopWaiting.signal.aborted) return failure(error);
     if (parsed.verbose) say(`${received} while waiting for the lock`);
     return 128 + SIGNAL_NUMBERS[received];
   } finally {

@@ -41,10 +41,15 @@
 
 import { toLockPath } from "./_file/_options.ts";
 import process from "node:process";
-import { type OwnerFields, readOwner } from "./_file/_record.ts";
+import {
+  MARK_TTL_MS,
+  type OwnerFields,
+  readMark,
+  readOwner,
+} from "./_file/_record.ts";
 import { hostname } from "./_core/_host.ts";
 import { lockFileError } from "./_file/_errors.ts";
-import { tryLockFile } from "./_file/_lock_file.ts";
+import { closeLockFile, tryLockFile } from "./_file/_lock_file.ts";
 
 /**
  * Who holds an exclusive lock, as recorded in its lock file.
@@ -167,4 +172,139 @@ function isProcessAlive(pid: number): boolean | undefined {
   } catch (error) {
     return (error as { code?: string }).code === "EPERM";
   }
+}
+
+/**
+ * One holder of a lock file, as {@linkcode readLockStatus} finds it.
+ *
+ * @example A holder
+ * ```ts
+ * import type { LockHolder } from "@locks/process-lock";
+ *
+ * const holder: LockHolder = { pid: 1234, hostname: "", since: undefined, exclusive: false };
+ * ```
+ */
+export interface LockHolder {
+  /** Its process id. */
+  pid: number;
+  /** Its host name; empty when unknown. */
+  hostname: string;
+  /** When it took the lock, when recorded (exclusive holders only). */
+  since: Date | undefined;
+  /** Whether it holds the lock exclusively (else as a reader). */
+  exclusive: boolean;
+}
+
+/**
+ * Whether a lock file is held, how, by whom and whether someone waits.
+ *
+ * @example A free lock
+ * ```ts
+ * import type { LockStatus } from "@locks/process-lock";
+ *
+ * const status: LockStatus = { held: false, holders: [], waiting: 0 };
+ * ```
+ */
+export interface LockStatus {
+  /** `false` when free, else how it is held. */
+  held: false | "shared" | "exclusive";
+  /**
+   * The holders known: on Linux with the right to read `/proc/locks`
+   * (`--allow-all`), every holder of this host, readers included; else the
+   * exclusive holder's owner record only.
+   */
+  holders: LockHolder[];
+  /** 1 when a waiting mark says a process of this library waits (the file
+   * tells no more), else 0. */
+  waiting: number;
+}
+
+/**
+ * Reads whether the lock on `path` is held and by whom, without waiting.
+ * To tell, it tries the lock for a moment (a shared try, then an
+ * exclusive one when that succeeded), as `flock -n` would.
+ *
+ * @param path The lock file: a path or a `file:` URL.
+ * @returns The status; a missing file is a free lock.
+ * @throws {TypeError} If the path is not a non-empty string or `file:` URL.
+ * @throws A `Deno.errors` error naming the path when the file cannot be
+ * read.
+ *
+ * @example Usage
+ * ```ts
+ * import { InterProcessLock, readLockStatus } from "@locks/process-lock";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/job.lock`;
+ * using lock = new InterProcessLock(path);
+ * await lock.acquire();
+ * assert.equal(readLockStatus(path).held, "exclusive");
+ * lock.release();
+ * assert.equal(readLockStatus(path).held, false);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function readLockStatus(path: string | URL): LockStatus {
+  const lockPath = toLockPath(path);
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(lockPath, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      return { held: false, holders: [], waiting: 0 };
+    }
+    throw lockFileError(error, lockPath);
+  }
+  try {
+    const held = heldHow(file);
+    const mark = held ? readMark(file) : null;
+    const waiting = mark && Date.now() - mark.at < MARK_TTL_MS ? 1 : 0;
+    const owner = held === "exclusive" ? readLockOwner(lockPath) : null;
+    const holders = held ? kernelHolders(file, owner) : [];
+    if (holders.length === 0 && owner !== null) {
+      holders.push({ ...owner, exclusive: true });
+    }
+    return { held, holders, waiting };
+  } finally {
+    closeLockFile(file);
+  }
+}
+
+/** How the lock on `file` is held, by a shared try, then an exclusive one. */
+function heldHow(file: Deno.FsFile): LockStatus["held"] {
+  if (!tryLockFile(file, "shared")) return "exclusive";
+  file.unlockSync();
+  if (!tryLockFile(file, "exclusive")) return "shared";
+  file.unlockSync();
+  return false;
+}
+
+/**
+ * The holders of `file`'s lock that `/proc/locks` lists (Linux, with the
+ * right to read it); the owner record gives the exclusive holder's start.
+ */
+function kernelHolders(
+  file: Deno.FsFile,
+  owner: LockOwner | null,
+): LockHolder[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync("/proc/locks");
+  } catch {
+    return [];
+  }
+  const { ino } = file.statSync();
+  const here = hostname();
+  const holders: LockHolder[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^\d+: FLOCK\s+\S+\s+(READ|WRITE)\s+(\d+) \S+:\S+:(\d+) /
+      .exec(line);
+    if (m === null || Number(m[3]) !== ino) continue;
+    const exclusive = m[1] === "WRITE";
+    const pid = Number(m[2]);
+    const since = exclusive && owner?.pid === pid ? owner.since : undefined;
+    holders.push({ pid, hostname: here, since, exclusive });
+  }
+  return holders;
 }

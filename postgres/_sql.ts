@@ -106,15 +106,16 @@ export function holderOfName(
 }
 
 /**
- * The statement that lists the sessions granted the lock `key`: whether
- * exclusively, their application name, and their start in epoch ms.
+ * The statement that lists the sessions granted or waiting for the lock
+ * `key`: whether granted, whether exclusively, their application name, and
+ * their start in epoch ms.
  */
 export function holdersStatement(key: bigint): string {
-  return "SELECT l.mode = 'ExclusiveLock' AS exclusive, " +
+  return "SELECT l.granted, l.mode = 'ExclusiveLock' AS exclusive, " +
     "a.application_name AS name, " +
     "(extract(epoch FROM a.backend_start) * 1000)::float8 AS since " +
     "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid " +
-    `WHERE l.granted AND ${keyCondition(key)} ORDER BY a.backend_start`;
+    `WHERE ${keyCondition(key)} ORDER BY a.backend_start`;
 }
 
 /** The rows of `pg_locks` (as `l`) of the advisory lock `key`. */

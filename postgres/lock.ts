@@ -475,21 +475,76 @@ export async function readPostgresLockHolders(
   name: string,
   options?: PostgresLockOptions & { timeout?: number },
 ): Promise<PostgresLockHolder[]> {
+  return (await readPostgresLockStatus(name, options)).holders;
+}
+
+/**
+ * Whether the PostgreSQL lock `name` is held, how, by whom (as
+ * {@linkcode readPostgresLockHolders}) and how many sessions wait for it.
+ *
+ * @example A free lock
+ * ```ts
+ * import type { PostgresLockStatus } from "@locks/process-lock/postgres";
+ *
+ * const status: PostgresLockStatus = { held: false, holders: [], waiting: 0 };
+ * ```
+ */
+export interface PostgresLockStatus {
+  /** `false` when free, else how it is held. */
+  held: false | "shared" | "exclusive";
+  /** Every session granted the lock, oldest first. */
+  holders: PostgresLockHolder[];
+  /** How many sessions wait for it. */
+  waiting: number;
+}
+
+/**
+ * Reads whether the PostgreSQL lock `name` is held, by whom, and how many
+ * sessions wait for it, as the server sees it (one query).
+ *
+ * @param name The lock name, as given to `PostgresLock`.
+ * @param options The server or client, as for the lock; `timeout` bounds
+ * the whole call (default: `connectTimeout`).
+ * @returns The status.
+ * @throws {TypeError} If the name or an option is of the wrong type.
+ * @throws {PostgresConnectionError} When the server cannot be reached or
+ * does not answer in time.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { readPostgresLockStatus } from "@locks/process-lock/postgres";
+ *
+ * const { held, waiting } = await readPostgresLockStatus("nightly");
+ * console.log(held ? `held (${held}), ${waiting} waiting` : "free");
+ * ```
+ */
+export async function readPostgresLockStatus(
+  name: string,
+  options?: PostgresLockOptions & { timeout?: number },
+): Promise<PostgresLockStatus> {
   checkName(name);
   const { timeout, ...rest } = options ?? {};
   const session = resolvePostgresOptions(rest);
   const [bound] = connectTimeoutOf(session, session.url);
   const ms = checkPositive(timeout, "timeout", bound);
-  const rows = await runStatement(
-    session,
-    "Cannot read the holders of",
-    `the PostgreSQL lock "${name}"`,
-    holdersStatement(postgresLockKey(name)),
-    ms,
+  const rows = Array.from(
+    await runStatement(
+      session,
+      "Cannot read the holders of",
+      `the PostgreSQL lock "${name}"`,
+      holdersStatement(postgresLockKey(name)),
+      ms,
+    ),
   );
-  return Array.from(rows, (row) => ({
+  const holders = rows.filter((row) => row.granted).map((row) => ({
     ...holderOfName(String(row.name)),
     since: new Date(Number(row.since)),
     exclusive: row.exclusive === true,
   }));
+  const held = holders.length === 0
+    ? false
+    : holders[0].exclusive
+    ? "exclusive"
+    : "shared";
+  return { held, holders, waiting: rows.length - holders.length };
 }
