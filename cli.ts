@@ -61,11 +61,16 @@
 import { type AcquireOptions, InterProcessLock } from "./lock.ts";
 import { InterProcessReaderWriterLock } from "./rwlock.ts";
 import { InterProcessSemaphore } from "./semaphore.ts";
-import { readLockOwner } from "./owner.ts";
+import { readLockOwner, readLockStatus } from "./owner.ts";
 import config from "./deno.json" with { type: "json" };
 import { parse, type Parsed, UsageError } from "./_cli/_args.ts";
 import { USAGE } from "./_cli/_usage.ts";
-import { type Holder, holderText, showStatus } from "./_cli/_status.ts";
+import {
+  type Holder,
+  holderText,
+  showStatus,
+  type Status,
+} from "./_cli/_status.ts";
 
 /** The exit status of a usage error (EX_USAGE). */
 const EX_USAGE = 64;
@@ -239,10 +244,22 @@ function failure(error: unknown): number {
     : EX_NOINPUT;
 }
 
+/** The status of the lock that `parsed` names, on its backend. */
+async function readStatus(parsed: Parsed): Promise<Status> {
+  if (parsed.postgres === undefined) return readLockStatus(parsed.lockfile);
+  // Loaded only here: the file locks need no npm package.
+  const pg = await import("./postgres/mod.ts");
+  const timeout = parsed.timeoutMs || undefined;
+  return await pg.readPostgresLockStatus(parsed.lockfile, {
+    url: parsed.postgres,
+    timeout,
+  });
+}
+
 /** --status: 0 when free, 1 when held, or the failure's exit status. */
 async function statusOrFailure(parsed: Parsed): Promise<number> {
   try {
-    return await showStatus(parsed);
+    return await showStatus(parsed, readStatus);
   } catch (error) {
     if (error instanceof TypeError) throw error; // a usage error
     return failure(error);

@@ -2,7 +2,6 @@
 // The command line's --status (who holds a lock, how, and how many wait,
 // as text or one line of JSON), and how its messages name a holder.
 
-import { readLockStatus } from "../owner.ts";
 import type { Parsed } from "./_args.ts";
 
 /** A holder of a lock, whatever the backend. */
@@ -22,31 +21,24 @@ export function holderText(holder: Holder): string {
 }
 
 /** What --status reports, whatever the backend. */
-interface Status {
+export interface Status {
   held: false | "shared" | "exclusive";
   holders: Holder[];
   waiting: number;
 }
 
 /**
- * Prints the status of the lock that `parsed` names.
+ * Prints the status of the lock that `parsed` names, as `read` reads it.
  *
  * @returns 0 when the lock is free, 1 when it is held.
  * @throws What reading the lock file or the server throws.
  */
-export async function showStatus(parsed: Parsed): Promise<number> {
+export async function showStatus(
+  parsed: Parsed,
+  read: (parsed: Parsed) => Promise<Status>,
+): Promise<number> {
   const { lockfile, postgres } = parsed;
-  let status: Status;
-  if (postgres === undefined) {
-    status = readLockStatus(lockfile);
-  } else {
-    const pg = await import("../postgres/mod.ts");
-    const timeout = parsed.timeoutMs || undefined;
-    status = await pg.readPostgresLockStatus(lockfile, {
-      url: postgres,
-      timeout,
-    });
-  }
+  const status = await read(parsed);
   console.log(
     parsed.json
       ? statusJson(lockfile, status)

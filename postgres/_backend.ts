@@ -127,6 +127,7 @@ export function postgresHolds(
   name: string,
   options: unknown,
 ): [bigint, Holds<Hold, Promise<void>>] {
+  checkName(name);
   const key = postgresLockKey(name);
   const backend = postgresBackend(
     `the PostgreSQL lock "${name}"`,

@@ -1,11 +1,9 @@
 // The command line's --status on a free lock, an exclusively held one, a
-// shared-held one and a PostgreSQL lock with a waiter: its text, its JSON
-// and its exit codes (0 free, 1 held, 64 misuse).
+// shared-held one: its text, its JSON and its exit codes (0 free, 1 held,
+// 64 misuse); tests/pg_web_locks_test.ts tries a PostgreSQL lock.
 import assert from "node:assert/strict";
 import { InterProcessLock } from "../mod.ts";
-import { PostgresLock } from "../postgres/mod.ts";
 import { flockHolder, run, tempDir } from "./_helpers.ts";
-import { PERMS, pgTest, unique, url } from "./_pg_helpers.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const HAS_FLOCK = await run("flock", ["--version"]).then(
@@ -14,7 +12,9 @@ const HAS_FLOCK = await run("flock", ["--version"]).then(
 );
 
 function status(args: string[], all = false) {
-  const perms = all ? ["--allow-all"] : [...PERMS, "--allow-sys=hostname"];
+  const perms = all
+    ? ["--allow-all"]
+    : ["--allow-read", "--allow-write", "--allow-sys=hostname"];
   return run(Deno.execPath(), [
     "run",
     "--quiet",
@@ -86,7 +86,7 @@ Deno.test("--status takes no command, no --slots; --json needs --status", async 
   const r = await run(Deno.execPath(), [
     "run",
     "--quiet",
-    ...PERMS,
+    "--allow-read",
     CLI,
     "--json",
     "x.lock",
@@ -94,32 +94,3 @@ Deno.test("--status takes no command, no --slots; --json needs --status", async 
   ]);
   assert.equal(r.code, 64);
 });
-
-pgTest(
-  "--status --postgres: the holder, how many wait, exit 1; free: exit 0",
-  async () => {
-    const name = unique("status");
-    const free = await status(["--postgres", url, name]);
-    assert.deepEqual([free.code, free.stdout], [0, `${name}: free\n`]);
-    await using holder = new PostgresLock(name, { url });
-    await holder.acquire();
-    await using waiter = new PostgresLock(name, { url });
-    const waiting = waiter.acquire({ timeout: 20_000 });
-    let j = { waiting: 0 } as {
-      held: string;
-      waiting: number;
-      holders: { pid: number }[];
-    };
-    for (let i = 0; i < 50 && j.waiting === 0; i++) {
-      const r = await status(["--json", "--postgres", url, name]);
-      assert.equal(r.code, 1);
-      j = JSON.parse(r.stdout);
-    }
-    assert.equal(j.held, "exclusive");
-    assert.equal(j.waiting, 1);
-    assert.equal(j.holders[0].pid, Deno.pid);
-    await holder.release();
-    assert.equal(await waiting, true);
-    await waiter.release();
-  },
-);

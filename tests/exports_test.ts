@@ -14,6 +14,7 @@ Deno.test("deno.json names the package, a version, a license and its entry point
     "./cli",
     "./decorators",
     "./lock",
+    "./locks",
     "./owner",
     "./postgres",
     "./rwlock",

@@ -1,21 +1,32 @@
-// The Web Locks managers across real processes, on lock files and on a
-// real PostgreSQL server: counts that lose nothing, shared holders together
-// while an exclusive request waits, ifAvailable, aborts that leave nothing,
-// query() of every process, a killed holder, and a steal across processes.
+// The Web Locks managers across real processes, one body per behaviour run
+// by web_locks_test.ts on lock files and by pg_web_locks_test.ts on a real
+// PostgreSQL server: shared holders together while an exclusive request
+// waits, ifAvailable, aborts that leave nothing, query() of every process,
+// a killed holder.
 import assert from "node:assert/strict";
-import { fixture, tempDir } from "./_helpers.ts";
-import { PERMS, pgTest, unique, url } from "./_pg_helpers.ts";
+import { fixture } from "./_helpers.ts";
 
-type Where = { backend: "file" | "pg"; where: string };
+/** Where a test's managers keep their locks. */
+export type Where = { backend: "file" | "pg"; where: string };
 interface Info {
   name: string;
   mode: string;
   clientId: string;
 }
 
-const child = (w: Where, ...args: string[]) =>
+const PERMS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys=hostname",
+];
+
+/** A child process doing one action of a manager (fixtures/web_locks.ts). */
+export const child = (w: Where, ...args: string[]) =>
   fixture("web_locks.ts", [w.backend, w.where, ...args], {
-    permissions: [...PERMS, "--allow-sys=hostname"],
+    permissions: PERMS,
   });
 
 /** The query() of another process, this test's name only. */
@@ -29,18 +40,17 @@ async function queryElsewhere(w: Where, name: string) {
   return { held: held.filter(mine), pending: pending.filter(mine) };
 }
 
-/** Runs `body` on lock files and on PostgreSQL. */
-function processTest(
-  title: string,
-  body: (w: Where, name: string) => Promise<void>,
-) {
-  Deno.test(`file: ${title}`, async () => {
-    await using dir = await tempDir();
-    await body({ backend: "file", where: dir.path }, "job");
-  });
-  pgTest(`web locks: ${title}`, async () => {
-    await body({ backend: "pg", where: url }, unique("job"));
-  });
+/** One behaviour across processes. */
+export interface ProcessCase {
+  title: string;
+  body: (w: Where, name: string) => Promise<void>;
+}
+
+/** Every behaviour across processes, in order. */
+export const PROCESS_CASES: ProcessCase[] = [];
+
+function processTest(title: string, body: ProcessCase["body"]) {
+  PROCESS_CASES.push({ title, body });
 }
 
 processTest(
@@ -113,41 +123,5 @@ processTest(
     await x.end();
     const seen = await queryElsewhere(w, name);
     assert.deepEqual([seen.held, seen.pending], [[], []]);
-  },
-);
-
-Deno.test("file: 8 processes x 200 request() increments of one counter lose nothing", async () => {
-  await using dir = await tempDir();
-  const counter = `${dir.path}/counter`;
-  Deno.writeTextFileSync(counter, "0");
-  const w: Where = { backend: "file", where: dir.path };
-  const workers = Array.from(
-    { length: 8 },
-    () => child(w, "count", "c", counter, "200"),
-  );
-  for (const worker of workers) await worker.waitFor("counted", 60_000);
-  for (const worker of workers) await worker.end();
-  assert.equal(Deno.readTextFileSync(counter), "1600");
-});
-
-Deno.test("file: steal against a lock another process holds rejects with NotSupportedError", async () => {
-  await using dir = await tempDir();
-  const w: Where = { backend: "file", where: dir.path };
-  await using a = child(w, "hold", "s", "exclusive");
-  await a.waitFor("held");
-  await using s = child(w, "steal", "s");
-  assert.equal(await s.waitFor("rejected"), "rejected NotSupportedError");
-});
-
-pgTest(
-  "web locks: steal from another process ends its session: its request rejects with an AbortError",
-  async () => {
-    const name = unique("steal");
-    const w: Where = { backend: "pg", where: url };
-    await using a = child(w, "hold", name, "exclusive");
-    await a.waitFor("held");
-    await using s = child(w, "steal", name);
-    assert.equal(await s.waitFor("stole"), "stole");
-    assert.equal(await a.waitFor("rejected"), "rejected AbortError");
   },
 );
