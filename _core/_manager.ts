@@ -14,6 +14,10 @@ import type {
   WebLockMode,
 } from "./web_locks.ts";
 
+/** The acquire options of a request without a signal. */
+const WAIT = resolveAcquireOptions({});
+const TRY = resolveAcquireOptions({ blocking: false });
+
 /** What a manager asks of lock files or of PostgreSQL. */
 export interface ManagerBackend<H> {
   /** The lock named `name`. */
@@ -28,8 +32,9 @@ export interface ManagerBackend<H> {
   stealFromOthers(name: string): Promise<void>;
   /** The requests of the other managers (processes, hosts). */
   queryOthers(clientId: string): Promise<LockSnapshot>;
-  /** Hears this manager's own requests after each change. */
-  publish(own: LockSnapshot): void;
+  /** Hears that this manager's requests changed: `count` of them now, and
+   * `own()` lists them (called only when needed). */
+  publish(count: number, own: () => LockSnapshot): void;
 }
 
 /** One request, from its call to its end. */
@@ -63,6 +68,9 @@ export class LockManagerCore<H> {
   #backend: ManagerBackend<H>;
   #entries = new Map<string, Entry<H>>();
   #seq = 0;
+  /** How many requests this manager has now. */
+  #count = 0;
+  #ownList = () => this.#own();
 
   constructor(backend: ManagerBackend<H>, clientId: string) {
     this.#backend = backend;
@@ -83,6 +91,7 @@ export class LockManagerCore<H> {
       return await callback(null);
     } else {
       entry.queue.push(request);
+      this.#count++;
       signal?.addEventListener("abort", request.onAbort, { once: true });
     }
     this.#grant(request.name);
@@ -154,17 +163,17 @@ export class LockManagerCore<H> {
     if (entry.held.length === 0 && entry.queue.length === 0) {
       this.#entries.delete(name);
     }
-    this.#backend.publish(this.#own());
+    this.#backend.publish(this.#count, this.#ownList);
   }
 
   /** Takes a granted request's lock from the backend, then runs it. */
   async #take(entry: Entry<H>, request: Request<H>): Promise<void> {
     let hold: H | undefined;
     try {
-      const options = resolveAcquireOptions({
-        blocking: !request.ifAvailable,
-        signal: request.signal,
-      });
+      const { ifAvailable, signal } = request;
+      const options = signal === undefined
+        ? (ifAvailable ? TRY : WAIT)
+        : resolveAcquireOptions({ signal });
       const lock = this.#backend.lockOf(request.name);
       hold = await lock.acquire(request.mode, options, request.stop.signal);
     } catch (error) {
@@ -187,7 +196,7 @@ export class LockManagerCore<H> {
   #run(entry: Entry<H>, request: Request<H>, hold: H): void {
     request.state = "held";
     request.hold = hold;
-    this.#backend.publish(this.#own());
+    this.#backend.publish(this.#count, this.#ownList);
     const lost = this.#backend.lostSignal(hold);
     const signal = lost === undefined
       ? request.stop.signal
@@ -253,6 +262,7 @@ export class LockManagerCore<H> {
   async #steal(entry: Entry<H>, request: Request<H>): Promise<void> {
     request.state = "stealing";
     entry.queue.unshift(request);
+    this.#count++;
     const releases = entry.held.map((holder) => {
       holder.stop.abort(new Error("stolen by a request with steal"));
       return this.#lose(entry, holder, holder.stop.signal.reason);
@@ -262,6 +272,7 @@ export class LockManagerCore<H> {
       await this.#backend.stealFromOthers(request.name);
     } catch (error) {
       entry.queue.splice(entry.queue.indexOf(request), 1);
+      this.#count--;
       throw error;
     } finally {
       request.state = "queued";
@@ -274,6 +285,7 @@ export class LockManagerCore<H> {
     const entry = this.#entries.get(request.name);
     if (entry === undefined || request.state !== "queued") return;
     entry.queue.splice(entry.queue.indexOf(request), 1);
+    this.#count--;
     request.settle.reject(request.signal!.reason);
     this.#grant(request.name);
   }
@@ -281,7 +293,9 @@ export class LockManagerCore<H> {
   /** Forgets a request that was granted here. */
   #end(entry: Entry<H>, request: Request<H>): void {
     const index = entry.held.indexOf(request);
-    if (index !== -1) entry.held.splice(index, 1);
+    if (index === -1) return;
+    entry.held.splice(index, 1);
+    this.#count--;
   }
 
   /** This manager's requests, in request order. */

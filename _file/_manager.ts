@@ -8,6 +8,7 @@ import { fileBackend } from "./_backend.ts";
 import { closeLockFile, tryLockFile } from "./_lock_file.ts";
 import type { ResolvedLockOptions } from "./_options.ts";
 import type { ManagerBackend } from "../_core/_manager.ts";
+import type { Backend } from "../_core/_holds.ts";
 import type { LockInfo, LockSnapshot } from "../_core/web_locks.ts";
 import { hostname } from "../_core/_host.ts";
 import { resolveAcquireOptions } from "../_core/_options.ts";
@@ -17,6 +18,8 @@ const CLIENTS = ".clients";
 /** How long (ms) a change of a manager's requests may wait to be written:
  * a request that ends sooner costs no write at all. */
 const PUBLISH_MS = 5;
+/** How many names' lock files a manager keeps at hand. */
+const MAX_KEPT = 256;
 /** How many of a name's characters the file name keeps, for people. */
 const READABLE_CHARS = 40;
 
@@ -66,13 +69,22 @@ export function fileManagerBackend(
   lockOptions: ResolvedLockOptions,
 ): ManagerBackend<Deno.FsFile> {
   const requests = new RequestsFile(dir, clientId);
+  const backends = new Map<string, Backend<Deno.FsFile, void>>();
   return {
-    lockOf: (name) => fileBackend(lockFileOf(dir, name), lockOptions),
+    lockOf(name) {
+      let backend = backends.get(name);
+      if (backend === undefined) {
+        if (backends.size >= MAX_KEPT) backends.clear();
+        backend = fileBackend(lockFileOf(dir, name), lockOptions);
+        backends.set(name, backend);
+      }
+      return backend;
+    },
     lostSignal: () => undefined,
     tokenOf: () => undefined,
     stealFromOthers: (name) => stealFromOthers(dir, name, lockOptions),
     queryOthers: (id) => Promise.resolve(readRequests(dir, id)),
-    publish: (own) => requests.publish(own),
+    publish: (count, own) => requests.publish(count, own),
   };
 }
 
@@ -100,7 +112,7 @@ class RequestsFile {
   #path: string;
   #clientId: string;
   #file: Deno.FsFile | undefined;
-  #latest: LockSnapshot = { held: [], pending: [] };
+  #own: () => LockSnapshot = () => ({ held: [], pending: [] });
   #timer: ReturnType<typeof setTimeout> | undefined;
   #written = 0;
 
@@ -110,13 +122,11 @@ class RequestsFile {
     this.#path = `${this.#dir}/${clientId.replace(/[^\w.-]/g, "_")}.json`;
   }
 
-  /** Hears the manager's requests after a change: writes them within
+  /** Hears that the manager's requests changed: writes them within
    * `PUBLISH_MS`, and forgets them at once when there are none. */
-  publish(own: LockSnapshot): void {
-    this.#latest = own;
-    if (own.held.length + own.pending.length === 0) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+  publish(count: number, own: () => LockSnapshot): void {
+    this.#own = own;
+    if (count === 0) {
       this.#remove();
     } else if (this.#timer === undefined) {
       const timer = setTimeout(() => this.#flush(), PUBLISH_MS);
@@ -127,7 +137,9 @@ class RequestsFile {
 
   #flush(): void {
     this.#timer = undefined;
-    const text = JSON.stringify({ clientId: this.#clientId, ...this.#latest });
+    const { held, pending } = this.#own();
+    if (held.length + pending.length === 0) return;
+    const text = JSON.stringify({ clientId: this.#clientId, held, pending });
     try {
       this.#file ??= this.#open();
       // Padded over the last text (JSON allows trailing spaces), so the

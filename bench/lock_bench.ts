@@ -1,7 +1,11 @@
 // Single-process costs, each beside the raw Deno primitive in the same run.
 //
 //   deno bench --allow-read --allow-write --allow-sys=hostname bench/
-import { InterProcessLock, InterProcessReaderWriterLock } from "../mod.ts";
+import {
+  FileLockManager,
+  InterProcessLock,
+  InterProcessReaderWriterLock,
+} from "../mod.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "process-lock-bench-" });
 const rawPath = `${dir}/raw.lock`;
@@ -127,4 +131,46 @@ Deno.bench({
 globalThis.addEventListener("unload", () => {
   held.close();
   Deno.removeSync(dir, { recursive: true });
+});
+
+// The Web Locks managers: request() beside acquire() + release() of the
+// same backend, and beside Deno's own navigator.locks (one process only).
+const managerDir = `${dir}/managed`;
+const locks = new FileLockManager({ dir: managerDir });
+const managedLock = new InterProcessLock(`${dir}/managed-baseline.lock`);
+const navigatorLocks = (navigator as unknown as {
+  locks: { request(name: string, fn: () => void): Promise<void> };
+}).locks;
+Deno.bench({
+  name: "raw: openSync + tryLockSync(true) + unlockSync + close",
+  group: "web locks: uncontended request",
+  fn() {
+    const file = Deno.openSync(rawPath, OPEN);
+    if (!file.tryLockSync(true)) throw new Error("busy");
+    file.unlockSync();
+    file.close();
+  },
+});
+Deno.bench({
+  name: "InterProcessLock acquire() + release()",
+  group: "web locks: uncontended request",
+  baseline: true,
+  async fn() {
+    if (!(await managedLock.acquire())) throw new Error("busy");
+    managedLock.release();
+  },
+});
+Deno.bench({
+  name: "FileLockManager request()",
+  group: "web locks: uncontended request",
+  async fn() {
+    await locks.request("job", () => {});
+  },
+});
+Deno.bench({
+  name: "navigator.locks request() (one process only)",
+  group: "web locks: uncontended request",
+  async fn() {
+    await navigatorLocks.request("job", () => {});
+  },
 });

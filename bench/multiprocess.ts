@@ -11,7 +11,8 @@
  *   deno task bench                   (the whole suite, a few minutes)
  *   deno task bench --quick           (fewer samples)
  *   deno task bench --only=NAME       (uncontended, handoff, kill, cpu,
- *                                      counter, loop or semaphore)
+ *                                      counter, loop, semaphore or
+ *                                      weblocks)
  *   deno task bench --postgres        (the PostgreSQL locks, beside a
  *                                      polling pg_try_advisory_lock loop)
  *
@@ -648,6 +649,14 @@ async function main() {
     print();
   }
   if (part("semaphore")) await semaphoreBench(print, quick);
+  if (part("weblocks")) {
+    // The Web Locks managers: their own script (query, hand-off).
+    const script = new URL("web_locks.ts", import.meta.url).pathname;
+    const args = ["run", "-A", script, ...(quick ? ["--quick"] : [])];
+    await new Deno.Command(Deno.execPath(), { args }).output().then((o) =>
+      print(new TextDecoder().decode(o.stdout))
+    );
+  }
   await Deno.remove(dir, { recursive: true });
 }
 

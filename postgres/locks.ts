@@ -31,8 +31,8 @@ const STATEMENT_MS = 10_000;
 /** The names this process has recorded in the server (bounded). */
 const registered = new Set<bigint>();
 const MAX_REGISTERED = 10_000;
-/** The requests of this process's other managers, by client id. */
-const local = new Map<string, LockSnapshot>();
+/** The requests of this process's managers that have some, by client id. */
+const local = new Map<string, () => LockSnapshot>();
 let managers = 0;
 
 /**
@@ -163,8 +163,8 @@ function managerBackend(
       );
     },
     queryOthers: (id) => queryOthers(options, id),
-    publish(own) {
-      if (own.held.length + own.pending.length === 0) local.delete(clientId);
+    publish(count, own) {
+      if (count === 0) local.delete(clientId);
       else local.set(clientId, own);
     },
   };
@@ -193,8 +193,9 @@ async function queryOthers(
   const snapshot: LockSnapshot = { held: [], pending: [] };
   for (const [id, own] of local) {
     if (id === clientId) continue;
-    snapshot.held.push(...own.held);
-    snapshot.pending.push(...own.pending);
+    const { held, pending } = own();
+    snapshot.held.push(...held);
+    snapshot.pending.push(...pending);
   }
   let rows;
   try {
