@@ -19,7 +19,9 @@
  * PostgreSQL, on every host (without a URL, `DATABASE_URL`); `--slots N`
  * (`-j N`, as in `sem -j`) holds one of N slots of a semaphore on the lock
  * file (or the name), so that at most N commands run at once; `--verbose`
- * says how long it waited, what it got and who held the lock; `-V` prints
+ * says how long it waited, what it got and who held the lock; `--status`
+ * (with `--json`, one line of JSON) says who holds the lock, how and how
+ * many wait, and exits 0 when it is free, 1 when it is held; `-V` prints
  * the version. `--help` lists them all. A directory or a read-only file can
  * be the lock.
  *

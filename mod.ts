@@ -5,7 +5,8 @@
  * Inter-process locks for Deno: an exclusive lock, a readers-writer lock,
  * a counting semaphore ({@linkcode InterProcessSemaphore}: at most N holders
  * at once) and decorators, with the API of Python's `fasteners` in
- * TypeScript and times in milliseconds.
+ * TypeScript and times in milliseconds; and the Web Locks API
+ * (`navigator.locks`) across processes, {@linkcode FileLockManager}.
  *
  * The kernel lock on a file (`flock(2)` on Linux and macOS, `LockFileEx`
  * on Windows, through `Deno.FsFile.tryLock` and `lock`) does the locking.

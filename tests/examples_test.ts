@@ -226,3 +226,14 @@ Deno.test({
     Deno.errors.ConnectionRefused,
   );
 });
+
+Deno.test("examples/web_locks.ts: 8 processes append to one journal, never losing a line", async () => {
+  await using dir = await tempDir();
+  const runs = Array.from(
+    { length: 8 },
+    (_, i) => example("web_locks.ts", [dir.path, `run ${i}`]),
+  );
+  for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stderr);
+  const journal = Deno.readTextFileSync(`${dir.path}/journal.txt`);
+  assert.equal(journal.trim().split("\n").length, 8);
+});
