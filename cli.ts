@@ -67,6 +67,7 @@ import { readLockOwner, readLockStatus } from "./owner.ts";
 import config from "./deno.json" with { type: "json" };
 import { parse, type Parsed, UsageError } from "./_cli/_args.ts";
 import { USAGE } from "./_cli/_usage.ts";
+import { withLockSpan } from "./telemetry.ts";
 import {
   type Holder,
   holderText,
@@ -221,6 +222,23 @@ export async function main(args: string[]): Promise<number> {
     console.error(`process-lock: ${flag}${error.message} (try --help)`);
     return EX_USAGE;
   }
+  const attributes = {
+    "process_lock.name": parsed.lockfile,
+    "process_lock.backend": parsed.postgres === undefined ? "file" : "postgres",
+  };
+  return await withLockSpan(
+    "command",
+    (traceparent) => lockAndRun(lock, parsed, traceparent),
+    attributes,
+  );
+}
+
+/** Waits for the lock, then runs the command while holding it. */
+async function lockAndRun(
+  lock: CliLock,
+  parsed: Parsed,
+  traceparent: string | undefined,
+): Promise<number> {
   const started = performance.now();
   const outcome = await waitForLock(lock, parsed);
   if (outcome !== "acquired") return outcome;
@@ -232,7 +250,7 @@ export async function main(args: string[]): Promise<number> {
         } ms`,
       );
     }
-    return await run(parsed.command, lock.lost());
+    return await run(parsed.command, lock.lost(), traceparent);
   } finally {
     await lock.release();
   }
@@ -517,6 +535,7 @@ function stopOnLoss(
 async function run(
   command: string[],
   lost: AbortSignal | undefined,
+  traceparent: string | undefined,
 ): Promise<number> {
   // Listening before the command starts: no signal finds this process
   // without a listener (which would end it and free the lock).
@@ -529,6 +548,9 @@ async function run(
         stdin: "inherit",
         stdout: "inherit",
         stderr: "inherit",
+        env: traceparent === undefined ? undefined : {
+          TRACEPARENT: traceparent,
+        },
       }).spawn();
     } catch (error) {
       say(`cannot run ${command[0]}: ${(error as Error).message}`);

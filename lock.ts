@@ -101,7 +101,7 @@ export class InterProcessLock implements Disposable {
    * path is empty, or it contains a NUL byte.
    */
   constructor(path: string | URL, options?: LockOptions) {
-    [this.path, this.#holds] = fileHolds(path, options);
+    [this.path, this.#holds] = fileHolds(path, options, "lock");
   }
 
   /**

@@ -132,3 +132,4 @@ export * from "./semaphore.ts";
 export * from "./decorators.ts";
 export * from "./owner.ts";
 export * from "./locks.ts";
+export * from "./telemetry.ts";

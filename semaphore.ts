@@ -138,7 +138,7 @@ export class InterProcessSemaphore implements Disposable {
       "slots",
     ]);
     [this.path, this.slots] = [lockPath, slots];
-    this.#holds = new Holds(backendOf(), lockPath);
+    this.#holds = new Holds(backendOf(), lockPath, "semaphore");
   }
 
   /**

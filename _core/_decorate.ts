@@ -72,7 +72,7 @@ export function lockedDecorator<H, R extends void | Promise<void>>(
       this: This,
       ...args: Args
     ): Promise<Awaited<Result>> {
-      const holds = new Holds(backendOf(), name);
+      const holds = new Holds(backendOf(), name, "decorator");
       const release = await holds.scoped(mode, acquireOptions);
       try {
         return await fn.apply(this, args);

@@ -3,8 +3,9 @@
 // process (first come first served, adjacent shared requests together),
 // each grant then taken from the backend across processes.
 
-import type { Backend } from "./_holds.ts";
-import { resolveAcquireOptions } from "./_options.ts";
+import type { Backend, ManagerBackend } from "./_holds.ts";
+import { checkRequestArgs, resolveAcquireOptions } from "./_options.ts";
+import { traced } from "./_telemetry.ts";
 import type {
   GrantedLock,
   LockGrantedCallback,
@@ -18,25 +19,6 @@ import type {
 const WAIT = resolveAcquireOptions({});
 const TRY = resolveAcquireOptions({ blocking: false });
 
-/** What a manager asks of lock files or of PostgreSQL. */
-export interface ManagerBackend<H> {
-  /** The lock named `name`. */
-  lockOf(name: string): Backend<H, void | Promise<void>>;
-  /** Aborts when `hold` is lost (a backend whose holds are never lost
-   * returns undefined). */
-  lostSignal(hold: H): AbortSignal | undefined;
-  /** The hold's fencing token, if the backend has one. */
-  tokenOf(hold: H): bigint | undefined;
-  /** Frees `name` from the holders of other processes, or throws a
-   * `NotSupportedError` that says why it cannot. */
-  stealFromOthers(name: string): Promise<void>;
-  /** The requests of the other managers (processes, hosts). */
-  queryOthers(clientId: string): Promise<LockSnapshot>;
-  /** Hears that this manager's requests changed: `count` of them now, and
-   * `own()` lists them (called only when needed). */
-  publish(count: number, own: () => LockSnapshot): void;
-}
-
 /** One request, from its call to its end. */
 interface Request<H> {
   seq: number;
@@ -49,6 +31,8 @@ interface Request<H> {
    * here; "taking" from the backend; "held" once granted. */
   state: "stealing" | "queued" | "taking" | "held";
   hold?: H;
+  /** The backend's lock of the name, once granted here. */
+  lock?: Backend<H, void | Promise<void>>;
   /** Aborts the backend's wait, or the hold's `signal` once stolen. */
   stop: AbortController;
   settle: PromiseWithResolvers<unknown>;
@@ -79,7 +63,7 @@ export class LockManagerCore<H> {
 
   /** `request(name, [options], callback)`, as the Web Locks API. */
   async request(name: unknown, ...rest: unknown[]): Promise<unknown> {
-    const [options, callback] = checkArgs(String(name), rest);
+    const [options, callback] = checkRequestArgs(String(name), rest);
     const request = this.#makeRequest(String(name), options, callback);
     const { signal, settle } = request;
     signal?.throwIfAborted();
@@ -129,11 +113,8 @@ export class LockManagerCore<H> {
   }
 
   #entryOf(name: string): Entry<H> {
-    let entry = this.#entries.get(name);
-    if (entry === undefined) {
-      entry = { held: [], queue: [] };
-      this.#entries.set(name, entry);
-    }
+    const entry = this.#entries.get(name) ?? { held: [], queue: [] };
+    this.#entries.set(name, entry);
     return entry;
   }
 
@@ -174,7 +155,12 @@ export class LockManagerCore<H> {
       const options = signal === undefined
         ? (ifAvailable ? TRY : WAIT)
         : resolveAcquireOptions({ signal });
-      const lock = this.#backend.lockOf(request.name);
+      const { name } = request;
+      const lock = traced(this.#backend.lockOf(name), {
+        name,
+        kind: "web_lock",
+      });
+      request.lock = lock;
       hold = await lock.acquire(request.mode, options, request.stop.signal);
     } catch (error) {
       this.#end(entry, request);
@@ -186,7 +172,8 @@ export class LockManagerCore<H> {
       // ifAvailable, and another process holds it.
       this.#end(entry, request);
       this.#grant(request.name);
-      this.#settleWith(request, null);
+      Promise.resolve().then(() => request.callback(null))
+        .then(request.settle.resolve, request.settle.reject);
       return;
     }
     this.#run(entry, request, hold);
@@ -197,7 +184,7 @@ export class LockManagerCore<H> {
     request.state = "held";
     request.hold = hold;
     this.#backend.publish(this.#count, this.#ownList);
-    const lost = this.#backend.lostSignal(hold);
+    const lost = request.lock!.lostSignal?.(hold);
     const signal = lost === undefined
       ? request.stop.signal
       : AbortSignal.any([request.stop.signal, lost]);
@@ -222,20 +209,13 @@ export class LockManagerCore<H> {
       );
   }
 
-  /** The callback's promise settled, with `value` (ifAvailable's null). */
-  #settleWith(request: Request<H>, value: null): void {
-    Promise.resolve()
-      .then(() => request.callback(value))
-      .then(request.settle.resolve, request.settle.reject);
-  }
-
   /** Lets go of a request's hold and grants what it held back. */
   async #release(entry: Entry<H>, request: Request<H>): Promise<void> {
     const hold = request.hold!;
     request.hold = undefined;
     this.#end(entry, request);
     try {
-      await this.#backend.lockOf(request.name).release(hold);
+      await request.lock!.release(hold);
     } finally {
       this.#grant(request.name);
     }
@@ -313,39 +293,4 @@ export class LockManagerCore<H> {
       pending: all.filter((r) => r.state !== "held").map(info),
     };
   }
-}
-
-/**
- * Checks `request()`'s arguments after the name, as WebIDL and the spec
- * order them.
- *
- * @throws {TypeError} A missing callback or an unknown mode.
- * @throws {DOMException} `NotSupportedError` for a name starting with "-"
- * and for options that exclude each other.
- */
-function checkArgs(
-  name: string,
-  rest: unknown[],
-): [LockRequestOptions, LockGrantedCallback<unknown>] {
-  const [options, callback] = rest.length >= 2 ? rest : [{}, rest[0]];
-  if (typeof callback !== "function") {
-    throw new TypeError("request() needs a callback function");
-  }
-  const o = (options ?? {}) as LockRequestOptions;
-  if (o.mode !== undefined && o.mode !== "exclusive" && o.mode !== "shared") {
-    throw new TypeError(
-      `Option "mode" must be "exclusive" or "shared", got "${o.mode}"`,
-    );
-  }
-  const clash = name.startsWith("-")
-    ? 'A lock name must not start with "-" (reserved by the Web Locks API)'
-    : o.steal && o.ifAvailable
-    ? 'Options "steal" and "ifAvailable" exclude each other'
-    : o.steal && o.mode === "shared"
-    ? 'Option "steal" needs mode "exclusive"'
-    : o.signal !== undefined && (o.steal || o.ifAvailable)
-    ? 'Option "signal" cannot go with "steal" or "ifAvailable"'
-    : undefined;
-  if (clash) throw new DOMException(clash, "NotSupportedError");
-  return [o, callback as LockGrantedCallback<unknown>];
 }

@@ -1,8 +1,9 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// Checking the options of the lock constructors and of every acquire call,
-// whatever the backend.
+// Checking the options of the lock constructors, of every acquire call and
+// of every Web Locks request, whatever the backend.
 
 import type { Logger } from "./types.ts";
+import type { LockGrantedCallback, LockRequestOptions } from "./web_locks.ts";
 
 /** How a lock is held: shared with other readers, or exclusively. */
 export type LockMode = "shared" | "exclusive";
@@ -221,4 +222,39 @@ export function describe(value: unknown): string {
     return name ? `an instance of ${name}` : `a ${type}`;
   }
   return `a ${type} (${String(value)})`;
+}
+
+/**
+ * Checks `request()`'s arguments after the name, as WebIDL and the spec
+ * order them.
+ *
+ * @throws {TypeError} A missing callback or an unknown mode.
+ * @throws {DOMException} `NotSupportedError` for a name starting with "-"
+ * and for options that exclude each other.
+ */
+export function checkRequestArgs(
+  name: string,
+  rest: unknown[],
+): [LockRequestOptions, LockGrantedCallback<unknown>] {
+  const [options, callback] = rest.length >= 2 ? rest : [{}, rest[0]];
+  if (typeof callback !== "function") {
+    throw new TypeError("request() needs a callback function");
+  }
+  const o = (options ?? {}) as LockRequestOptions;
+  if (o.mode !== undefined && o.mode !== "exclusive" && o.mode !== "shared") {
+    throw new TypeError(
+      `Option "mode" must be "exclusive" or "shared", got "${o.mode}"`,
+    );
+  }
+  const clash = name.startsWith("-")
+    ? 'A lock name must not start with "-" (reserved by the Web Locks API)'
+    : o.steal && o.ifAvailable
+    ? 'Options "steal" and "ifAvailable" exclude each other'
+    : o.steal && o.mode === "shared"
+    ? 'Option "steal" needs mode "exclusive"'
+    : o.signal !== undefined && (o.steal || o.ifAvailable)
+    ? 'Option "signal" cannot go with "steal" or "ifAvailable"'
+    : undefined;
+  if (clash) throw new DOMException(clash, "NotSupportedError");
+  return [o, callback as LockGrantedCallback<unknown>];
 }

@@ -62,6 +62,7 @@ export function semaphoreBackend<H, R extends void | Promise<void>>(
   slots: Backend<H, R>[],
 ): Backend<SlotHold<H>, R> {
   return {
+    system: gate.system,
     async acquire(_mode, options, objectSignal) {
       // A try takes a free slot without queuing: the gate may be held by a
       // caller that is only passing through.
@@ -80,6 +81,8 @@ export function semaphoreBackend<H, R extends void | Promise<void>>(
     },
     release: (held) => slots[held.slot].release(held.hold),
     isValid: (held) => slots[held.slot].isValid(held.hold),
+    lostSignal: slots[0].lostSignal &&
+      ((held) => slots[held.slot].lostSignal!(held.hold)),
   };
 }
 

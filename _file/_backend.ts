@@ -4,6 +4,7 @@
 
 import { acquireFile } from "./_acquire.ts";
 import { isHeldFileValid, releaseFile } from "./_hold.ts";
+import { readOwner } from "./_record.ts";
 import { type Backend, Holds } from "../_core/_holds.ts";
 import { semaphoreBackend, type SlotHold } from "../_core/_semaphore.ts";
 import {
@@ -20,6 +21,7 @@ export function fileBackend(
 ): Backend<Deno.FsFile, void> {
   const absolutePath = absoluteLockPath(path);
   return {
+    system: "file",
     acquire: (mode, options, objectSignal) =>
       acquireFile({
         path,
@@ -31,7 +33,28 @@ export function fileBackend(
       }),
     release: (file) => releaseFile(absolutePath, file, lockOptions.logger),
     isValid: (file) => isHeldFileValid(file, path),
+    holderOf: () => recordedOwner(path),
   };
+}
+
+/** Who the lock file at `path` says holds it, if it says (telemetry). */
+function recordedOwner(
+  path: string,
+): { pid: number; hostname: string } | undefined {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch {
+    return undefined;
+  }
+  try {
+    const owner = readOwner(file);
+    return owner && { pid: owner.pid, hostname: owner.hostname };
+  } catch {
+    return undefined;
+  } finally {
+    file.close();
+  }
 }
 
 /**
@@ -41,10 +64,11 @@ export function fileBackend(
 export function fileHolds(
   path: string | URL,
   options: unknown,
+  kind: string,
 ): [string, Holds<Deno.FsFile, void>] {
   const lockPath = toLockPath(path);
   const backend = fileBackend(lockPath, resolveLockOptions(options));
-  return [lockPath, new Holds(backend, lockPath)];
+  return [lockPath, new Holds(backend, lockPath, kind)];
 }
 
 /** The file of slot `slot` of the semaphore on `path`. */

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { fileBackend } from "./_backend.ts";
 import { closeLockFile, tryLockFile } from "./_lock_file.ts";
 import type { ResolvedLockOptions } from "./_options.ts";
-import type { ManagerBackend } from "../_core/_manager.ts";
+import type { ManagerBackend } from "../_core/_holds.ts";
 import type { Backend } from "../_core/_holds.ts";
 import type { LockInfo, LockSnapshot } from "../_core/web_locks.ts";
 import { hostname } from "../_core/_host.ts";
@@ -80,7 +80,6 @@ export function fileManagerBackend(
       }
       return backend;
     },
-    lostSignal: () => undefined,
     tokenOf: () => undefined,
     stealFromOthers: (name) => stealFromOthers(dir, name, lockOptions),
     queryOthers: (id) => Promise.resolve(readRequests(dir, id)),

@@ -126,6 +126,7 @@ export const NOT_HELD = AbortSignal.abort(new Error("The lock is not held"));
 export function postgresHolds(
   name: string,
   options: unknown,
+  kind: string,
 ): [bigint, Holds<Hold, Promise<void>>] {
   checkName(name);
   const key = postgresLockKey(name);
@@ -134,7 +135,7 @@ export function postgresHolds(
     key,
     resolvePostgresOptions(options),
   );
-  return [key, new Holds(backend, name)];
+  return [key, new Holds(backend, name, kind)];
 }
 
 /**
@@ -147,10 +148,12 @@ export function postgresBackend(
   options: SessionOptions,
 ): Backend<Hold, Promise<void>> {
   return {
+    system: "postgres",
     acquire: (mode, acquireOptions, objectSignal) =>
       acquireHold(lock, key, mode, acquireOptions, options, objectSignal),
     release: (hold) => releaseHold(lock, key, hold, options.logger),
     isValid: (hold) => hold.lease.valid,
+    lostSignal: (hold) => hold.lease.lost.signal,
   };
 }
 

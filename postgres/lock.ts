@@ -65,7 +65,7 @@ export class PostgresLock implements AsyncDisposable {
    */
   constructor(name: string, options?: PostgresLockOptions) {
     this.name = name;
-    [this.key, this.#holds] = postgresHolds(name, options);
+    [this.key, this.#holds] = postgresHolds(name, options, "lock");
   }
 
   /**
@@ -188,7 +188,7 @@ export class PostgresReaderWriterLock implements AsyncDisposable {
    */
   constructor(name: string, options?: PostgresLockOptions) {
     this.name = name;
-    [this.key, this.#holds] = postgresHolds(name, options);
+    [this.key, this.#holds] = postgresHolds(name, options, "rwlock");
   }
 
   /**

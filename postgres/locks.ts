@@ -3,7 +3,8 @@
 // manager, and what it asks of the server (the requests of every session,
 // the names of their keys, ending a holder's session for a steal).
 
-import { LockManagerCore, type ManagerBackend } from "../_core/_manager.ts";
+import { LockManagerCore } from "../_core/_manager.ts";
+import type { ManagerBackend } from "../_core/_holds.ts";
 import { hostname } from "../_core/_host.ts";
 import type {
   LockGrantedCallback,
@@ -148,7 +149,6 @@ function managerBackend(
       register(options, key, name);
       return postgresBackend(lockName(name), key, options);
     },
-    lostSignal: (hold) => hold.lease.lost.signal,
     tokenOf: (hold) => hold.mode === "exclusive" ? hold.token : undefined,
     async stealFromOthers(name) {
       const key = postgresLockKey(name);

@@ -125,7 +125,7 @@ export class PostgresSemaphore implements AsyncDisposable {
       slots,
       sessionOptionsOf(rest),
     );
-    this.#holds = new Holds(backend, name);
+    this.#holds = new Holds(backend, name, "semaphore");
   }
 
   /**

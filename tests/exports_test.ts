@@ -19,6 +19,7 @@ Deno.test("deno.json names the package, a version, a license and its entry point
     "./postgres",
     "./rwlock",
     "./semaphore",
+    "./telemetry",
   ]);
 });
 
