@@ -49,6 +49,8 @@ Deno.test("stress control: the same workers without a lock lose updates", async 
         "200",
       ]),
   );
+  for (const child of children) await child.waitFor("ready");
+  for (const child of children) await child.closeStdin();
   for (const child of children) {
     assert.equal((await child.end()).status.code, 0);
   }
