@@ -63,11 +63,7 @@
 import { LockManagerCore } from "./_core/_manager.ts";
 import { checkObject, describe } from "./_core/_options.ts";
 import type { Logger } from "./_core/types.ts";
-import type {
-  LockGrantedCallback,
-  LockRequestOptions,
-  LockSnapshot,
-} from "./_core/web_locks.ts";
+import { LockManager } from "./_core/web_locks.ts";
 import {
   defaultLockDir,
   fileManagerBackend,
@@ -75,7 +71,7 @@ import {
 } from "./_file/_manager.ts";
 import { resolveLockOptions, toLockPath } from "./_file/_options.ts";
 
-export type * from "./_core/web_locks.ts";
+export * from "./_core/web_locks.ts";
 
 /**
  * Options of a {@linkcode FileLockManager}.
@@ -120,12 +116,9 @@ export interface FileLockManagerOptions {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class FileLockManager {
+export class FileLockManager extends LockManager {
   /** The directory of the lock files. */
   readonly dir: string;
-  /** This manager's id in `query()`: its pid, host and number. */
-  readonly clientId: string;
-  #core: LockManagerCore<Deno.FsFile>;
 
   /**
    * Makes a manager of the locks in a directory.
@@ -145,52 +138,11 @@ export class FileLockManager {
         `Option "dir" must be a string or a file: URL, got ${describe(dir)}`,
       );
     }
-    this.dir = dir === undefined ? defaultLockDir() : toLockPath(dir);
-    this.clientId = newClientId();
+    const path = dir === undefined ? defaultLockDir() : toLockPath(dir);
+    const clientId = newClientId();
     const lockOptions = resolveLockOptions({ logger });
-    const backend = fileManagerBackend(this.dir, this.clientId, lockOptions);
-    this.#core = new LockManagerCore(backend, this.clientId);
-  }
-
-  /**
-   * Requests the lock `name` and runs `callback` while it is held.
-   *
-   * @param name The lock's name: any string not starting with `-`.
-   * @param callback Runs with the lock; its result is `request()`'s.
-   * @returns What the callback returned, once the lock was released.
-   * @throws {TypeError} A missing callback (the promise rejects).
-   */
-  request<T>(name: string, callback: LockGrantedCallback<T>): Promise<T>;
-  /**
-   * Requests the lock `name` as `options` say, and runs `callback` while it
-   * is held (or with `null` when `ifAvailable` found it taken).
-   *
-   * @param name The lock's name: any string not starting with `-`.
-   * @param options `mode`, `ifAvailable`, `steal`, `signal`.
-   * @param callback Runs with the lock; its result is `request()`'s.
-   * @returns What the callback returned, once the lock was released.
-   * @throws {TypeError} A missing callback or an unknown mode (the promise
-   * rejects).
-   * @throws {DOMException} `NotSupportedError` for options that exclude each
-   * other, or a `steal` of a lock another process holds; `signal.reason`
-   * when aborted while pending.
-   */
-  request<T>(
-    name: string,
-    options: LockRequestOptions,
-    callback: LockGrantedCallback<T>,
-  ): Promise<T>;
-  request(name: string, ...rest: unknown[]): Promise<unknown> {
-    return this.#core.request(name, ...rest);
-  }
-
-  /**
-   * Lists the locks held and the requests pending, of this manager and of
-   * every process using the directory.
-   *
-   * @returns `{ held, pending }`, each a list of `{ name, mode, clientId }`.
-   */
-  query(): Promise<LockSnapshot> {
-    return this.#core.query();
+    const backend = fileManagerBackend(path, clientId, lockOptions);
+    super(new LockManagerCore(backend, clientId));
+    this.dir = path;
   }
 }

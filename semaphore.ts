@@ -42,7 +42,8 @@
 import { lockedDecorator } from "./_core/_decorate.ts";
 import type { LockedDecorator } from "./_core/_decorate.ts";
 import { fileSemaphoreBackend } from "./_file/_backend.ts";
-import { type Backend, Holds } from "./_core/_holds.ts";
+import type { Backend } from "./_core/_backend.ts";
+import { Holds } from "./_core/_holds.ts";
 import type { AcquireOptions, LockOptions } from "./_core/types.ts";
 import { ACQUIRE_KEYS, pick } from "./_core/_options.ts";
 import { LOCK_KEYS, resolveLockOptions, toLockPath } from "./_file/_options.ts";

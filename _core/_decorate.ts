@@ -3,7 +3,8 @@
 // lock around each call, usable as a plain wrapper and as a TC39 method
 // decorator (re-exported by decorators.ts and postgres/mod.ts).
 
-import { type Backend, Holds } from "./_holds.ts";
+import type { Backend } from "./_backend.ts";
+import { Holds } from "./_holds.ts";
 import type { AcquireOptions } from "./types.ts";
 import {
   ACQUIRE_KEYS,

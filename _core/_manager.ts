@@ -3,7 +3,7 @@
 // process (first come first served, adjacent shared requests together),
 // each grant then taken from the backend across processes.
 
-import type { Backend, ManagerBackend } from "./_holds.ts";
+import type { Backend, ManagerBackend } from "./_backend.ts";
 import { checkRequestArgs, resolveAcquireOptions } from "./_options.ts";
 import { traced } from "./_telemetry.ts";
 import type {

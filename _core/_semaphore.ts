@@ -3,7 +3,7 @@
 // gate lock; the gate's holder takes the first free slot lock, or waits for
 // one on every slot at once, then leaves the gate.
 
-import type { Backend } from "./_holds.ts";
+import type { Backend } from "./_backend.ts";
 import type { ResolvedAcquireOptions } from "./_options.ts";
 import { checkObject, describe } from "./_options.ts";
 

@@ -3,7 +3,7 @@
 // built-in OpenTelemetry (`Deno.telemetry`): decided once per process, and
 // when it is off, the backends are used as they are (no cost per call).
 
-import type { Backend } from "./_holds.ts";
+import type { Backend } from "./_backend.ts";
 import type { LockMode } from "./_options.ts";
 
 /** The namespace of every span, metric and attribute of this project. */

@@ -1,6 +1,6 @@
 // Copyright 2026 the @locks/process-lock authors. MIT license.
-// The types of the Web Locks API managers that both backends share (the
-// shapes of `navigator.locks`, with this project's extensions).
+// What the Web Locks API managers of both backends share: the shapes of
+// `navigator.locks` with this project's extensions, and their base class.
 
 /** How a lock is held: `"exclusive"` (one holder) or `"shared"` (many). */
 export type WebLockMode = "exclusive" | "shared";
@@ -125,3 +125,91 @@ export interface LockSnapshot {
 export type LockGrantedCallback<T> = (
   lock: GrantedLock | null,
 ) => T | PromiseLike<T>;
+
+/** What a manager's engine does: the requests and the query of one
+ * manager object, whatever the backend. */
+export interface LockManagerEngine {
+  /** The manager's id in `query()`. */
+  readonly clientId: string;
+  /** `request(name, [options], callback)`. */
+  request(name: string, ...rest: unknown[]): Promise<unknown>;
+  /** `query()`. */
+  query(): Promise<LockSnapshot>;
+}
+
+/**
+ * The Web Locks API's `LockManager` (`navigator.locks`) across processes:
+ * the base of `FileLockManager` and `PostgresLockManager`, whose
+ * documentation says how each backend keeps the rules.
+ *
+ * @example Code written for any manager
+ * ```ts
+ * import { FileLockManager, type LockManager } from "@locks/process-lock";
+ *
+ * async function migrate(locks: LockManager): Promise<string> {
+ *   return await locks.request("db-migrate", () => "migrated");
+ * }
+ * const dir = await Deno.makeTempDir();
+ * console.log(await migrate(new FileLockManager({ dir })));
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class LockManager {
+  /** This manager's id in `query()`: its pid, host and number. */
+  readonly clientId: string;
+  #engine: LockManagerEngine;
+
+  /**
+   * Makes a manager over its backend's engine.
+   *
+   * @param engine The requests and query of the backend.
+   */
+  protected constructor(engine: LockManagerEngine) {
+    this.#engine = engine;
+    this.clientId = engine.clientId;
+  }
+
+  /**
+   * Requests the lock `name` and runs `callback` while it is held.
+   *
+   * @param name The lock's name: any string not starting with `-`.
+   * @param callback Runs with the lock; its result is `request()`'s.
+   * @returns What the callback returned, once the lock was released.
+   * @throws {TypeError} A missing callback (the promise rejects).
+   */
+  request<T>(name: string, callback: LockGrantedCallback<T>): Promise<T>;
+  /**
+   * Requests the lock `name` as `options` say, and runs `callback` while it
+   * is held (or with `null` when `ifAvailable` found it taken).
+   *
+   * @param name The lock's name: any string not starting with `-`.
+   * @param options `mode`, `ifAvailable`, `steal`, `signal`.
+   * @param callback Runs with the lock; its result is `request()`'s.
+   * @returns What the callback returned, once the lock was released.
+   * @throws {TypeError} A missing callback or an unknown mode (the promise
+   * rejects, as every error here).
+   * @throws {DOMException} `NotSupportedError` for options that exclude each
+   * other, or a `steal` the backend cannot do; `signal.reason` when aborted
+   * while pending; an `AbortError` when the hold was lost or stolen.
+   * @throws {Error} A `PostgresConnectionError` when the server cannot be
+   * reached (PostgreSQL).
+   */
+  request<T>(
+    name: string,
+    options: LockRequestOptions,
+    callback: LockGrantedCallback<T>,
+  ): Promise<T>;
+  request(name: string, ...rest: unknown[]): Promise<unknown> {
+    return this.#engine.request(name, ...rest);
+  }
+
+  /**
+   * Lists the locks held and the requests pending, of this manager and of
+   * every process (and host) that shares its directory or database.
+   *
+   * @returns `{ held, pending }`, each a list of `{ name, mode, clientId }`.
+   */
+  query(): Promise<LockSnapshot> {
+    return this.#engine.query();
+  }
+}

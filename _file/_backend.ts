@@ -5,7 +5,8 @@
 import { acquireFile } from "./_acquire.ts";
 import { isHeldFileValid, releaseFile } from "./_hold.ts";
 import { readOwner } from "./_record.ts";
-import { type Backend, Holds } from "../_core/_holds.ts";
+import type { Backend } from "../_core/_backend.ts";
+import { Holds } from "../_core/_holds.ts";
 import { semaphoreBackend, type SlotHold } from "../_core/_semaphore.ts";
 import {
   absoluteLockPath,

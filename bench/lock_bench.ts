@@ -14,16 +14,19 @@ const rwPath = `${dir}/rw.lock`;
 const OPEN: Deno.OpenOptions = { read: true, write: true, create: true };
 Deno.writeTextFileSync(rawPath, "");
 
+/** The raw primitive: open, try, unlock, close. */
+function rawTry(): void {
+  const file = Deno.openSync(rawPath, OPEN);
+  if (!file.tryLockSync(true)) throw new Error("busy");
+  file.unlockSync();
+  file.close();
+}
+
 Deno.bench({
   name: "raw: openSync + tryLockSync(true) + unlockSync + close",
   group: "uncontended exclusive acquire+release",
   baseline: true,
-  fn() {
-    const file = Deno.openSync(rawPath, OPEN);
-    if (!file.tryLockSync(true)) throw new Error("busy");
-    file.unlockSync();
-    file.close();
-  },
+  fn: rawTry,
 });
 
 Deno.bench({
@@ -144,12 +147,7 @@ const navigatorLocks = (navigator as unknown as {
 Deno.bench({
   name: "raw: openSync + tryLockSync(true) + unlockSync + close",
   group: "web locks: uncontended request",
-  fn() {
-    const file = Deno.openSync(rawPath, OPEN);
-    if (!file.tryLockSync(true)) throw new Error("busy");
-    file.unlockSync();
-    file.close();
-  },
+  fn: rawTry,
 });
 Deno.bench({
   name: "InterProcessLock acquire() + release()",

@@ -24,7 +24,8 @@ import {
 import { connectFor, type SessionOptions } from "./_connect.ts";
 import { bounded, type Rows } from "./_connection.ts";
 import { postgresError } from "./_reasons.ts";
-import { type Backend, Holds } from "../_core/_holds.ts";
+import type { Backend } from "../_core/_backend.ts";
+import { Holds } from "../_core/_holds.ts";
 
 /** The keys of `PostgresLockOptions`. */
 export const POSTGRES_KEYS: readonly string[] = [

@@ -4,13 +4,12 @@
 // the names of their keys, ending a holder's session for a steal).
 
 import { LockManagerCore } from "../_core/_manager.ts";
-import type { ManagerBackend } from "../_core/_holds.ts";
+import type { ManagerBackend } from "../_core/_backend.ts";
 import { hostname } from "../_core/_host.ts";
-import type {
-  LockGrantedCallback,
-  LockInfo,
-  LockRequestOptions,
-  LockSnapshot,
+import {
+  type LockInfo,
+  LockManager,
+  type LockSnapshot,
 } from "../_core/web_locks.ts";
 import {
   postgresBackend,
@@ -72,11 +71,7 @@ let managers = 0;
  * });
  * ```
  */
-export class PostgresLockManager {
-  /** This manager's id in `query()`: its pid, host and number. */
-  readonly clientId: string;
-  #core: LockManagerCore<Hold>;
-
+export class PostgresLockManager extends LockManager {
   /**
    * Makes a manager of the locks of one database.
    *
@@ -88,52 +83,8 @@ export class PostgresLockManager {
   constructor(options?: PostgresLockOptions) {
     const session = resolvePostgresOptions(options);
     const host = hostname();
-    this.clientId = `${Deno.pid}${host ? `@${host}` : ""}/${++managers}`;
-    const backend = managerBackend(session, this.clientId);
-    this.#core = new LockManagerCore(backend, this.clientId);
-  }
-
-  /**
-   * Requests the lock `name` and runs `callback` while it is held.
-   *
-   * @param name The lock's name: any string not starting with `-`.
-   * @param callback Runs with the lock; its result is `request()`'s.
-   * @returns What the callback returned, once the lock was released.
-   * @throws {TypeError} A missing callback (the promise rejects).
-   */
-  request<T>(name: string, callback: LockGrantedCallback<T>): Promise<T>;
-  /**
-   * Requests the lock `name` as `options` say, and runs `callback` while it
-   * is held (or with `null` when `ifAvailable` found it taken).
-   *
-   * @param name The lock's name: any string not starting with `-`.
-   * @param options `mode`, `ifAvailable`, `steal`, `signal`.
-   * @param callback Runs with the lock; its result is `request()`'s.
-   * @returns What the callback returned, once the lock was released.
-   * @throws {TypeError} A missing callback or an unknown mode.
-   * @throws {DOMException} `NotSupportedError` for options that exclude each
-   * other; `signal.reason` when aborted while pending; an `AbortError` when
-   * the hold was lost or stolen.
-   * @throws {PostgresConnectionError} When the server cannot be reached.
-   */
-  request<T>(
-    name: string,
-    options: LockRequestOptions,
-    callback: LockGrantedCallback<T>,
-  ): Promise<T>;
-  request(name: string, ...rest: unknown[]): Promise<unknown> {
-    return this.#core.request(name, ...rest);
-  }
-
-  /**
-   * Lists the locks held and the requests pending, of this manager and of
-   * every session on the database (see the class documentation).
-   *
-   * @returns `{ held, pending }`, each a list of `{ name, mode, clientId }`.
-   * @throws {PostgresConnectionError} When the server cannot be reached.
-   */
-  query(): Promise<LockSnapshot> {
-    return this.#core.query();
+    const clientId = `${Deno.pid}${host ? `@${host}` : ""}/${++managers}`;
+    super(new LockManagerCore(managerBackend(session, clientId), clientId));
   }
 }
 

@@ -122,4 +122,4 @@ export { LockTimeoutError } from "../_core/types.ts";
 export type { AcquireOptions, Logger } from "../_core/types.ts";
 export type { LockedDecorator } from "../_core/_decorate.ts";
 export * from "./locks.ts";
-export type * from "../_core/web_locks.ts";
+export * from "../_core/web_locks.ts";

@@ -7,7 +7,8 @@ import { ACQUIRE_KEYS } from "../_core/_options.ts";
 import type { Hold } from "./_session.ts";
 import { postgresLockKey } from "./types.ts";
 import { checkName, type PostgresLockOptions } from "./types.ts";
-import { type Backend, Holds } from "../_core/_holds.ts";
+import type { Backend } from "../_core/_backend.ts";
+import { Holds } from "../_core/_holds.ts";
 import {
   semaphoreBackend,
   type SlotHold,

@@ -1,5 +1,6 @@
 // A receiver of OpenTelemetry data for the tests: OTLP over HTTP (JSON) on
 // loopback, and what child processes sent it (spans, metric data points).
+import { fixture } from "./_helpers.ts";
 
 export type Attr = { key: string; value: Record<string, unknown> };
 export interface Span {
@@ -60,3 +61,17 @@ export const attr = (span: Span, key: string) => {
     ?.value;
   return value === undefined ? undefined : Object.values(value)[0];
 };
+
+/** The fixture otel.ts with `args`, exporting to the receiver of `env`. */
+export function otelChild(env: Record<string, string>, args: string[]) {
+  return fixture("otel.ts", args, {
+    env,
+    permissions: [
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys=hostname",
+    ],
+  });
+}

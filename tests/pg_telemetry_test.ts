@@ -1,9 +1,8 @@
 // A lost PostgreSQL hold, as OpenTelemetry sees it: its hold span ends with
 // an error status and the reason, and the lost counter counts it.
 import assert from "node:assert/strict";
-import { fixture } from "./_helpers.ts";
 import { holderPid, pgTest, query, unique, url } from "./_pg_helpers.ts";
-import { attr, receiver } from "./_otlp.ts";
+import { attr, otelChild, receiver } from "./_otlp.ts";
 
 const ON = Number(Deno.version.deno.split(".")[1]) >= 9; // Deno 2.9+
 
@@ -13,16 +12,7 @@ if (ON) {
     async () => {
       await using otlp = await receiver();
       const name = unique("otel-lost");
-      await using child = fixture("otel.ts", ["pg-lost", url, name], {
-        env: otlp.env,
-        permissions: [
-          "--allow-read",
-          "--allow-write",
-          "--allow-net",
-          "--allow-env",
-          "--allow-sys=hostname",
-        ],
-      });
+      await using child = otelChild(otlp.env, ["pg-lost", url, name]);
       await child.waitFor("acquired");
       const pid = await holderPid(name);
       await query(`SELECT pg_terminate_backend(${pid})`);

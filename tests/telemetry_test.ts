@@ -2,24 +2,13 @@
 // child processes (OTEL_DENO=true) export to a real OTLP receiver of the
 // test's own (HTTP, JSON) on loopback.
 import assert from "node:assert/strict";
-import { type Child, fixture, run, tempDir } from "./_helpers.ts";
-import { type Attr, attr, receiver } from "./_otlp.ts";
+import { type Child, run, tempDir } from "./_helpers.ts";
+import { type Attr, attr, otelChild, receiver } from "./_otlp.ts";
 
 const ON = Number(Deno.version.deno.split(".")[1]) >= 9; // Deno 2.9+
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 const ns = (t: string) => BigInt(t);
-const otel = (env: Record<string, string>, name: string, args: string[]) =>
-  fixture(name, args, {
-    env,
-    permissions: [
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname",
-    ],
-  });
 
 Deno.test({
   name:
@@ -29,14 +18,14 @@ Deno.test({
   await using dir = await tempDir();
   await using otlp = await receiver();
   const path = `${dir.path}/a.lock`;
-  await using holder = otel(otlp.env, "otel.ts", ["hold", path, "400"]);
+  await using holder = otelChild(otlp.env, ["hold", path, "400"]);
   await holder.waitFor("acquired");
-  await using waiter = otel(otlp.env, "otel.ts", ["wait", path]);
+  await using waiter = otelChild(otlp.env, ["wait", path]);
   await waiter.waitFor("done");
   await holder.waitFor("done");
-  await using holder2 = otel(otlp.env, "otel.ts", ["hold", path, "600"]);
+  await using holder2 = otelChild(otlp.env, ["hold", path, "600"]);
   await holder2.waitFor("acquired");
-  await using trier = otel(otlp.env, "otel.ts", ["try", path]);
+  await using trier = otelChild(otlp.env, ["try", path]);
   await trier.waitFor("done");
   for (const c of [holder, waiter, holder2, trier]) await (c as Child).end();
   const spans = otlp.spans();
@@ -73,7 +62,7 @@ Deno.test(
   async () => {
     await using dir = await tempDir();
     await using otlp = await receiver();
-    await using child = otel(otlp.env, "otel.ts", [
+    await using child = otelChild(otlp.env, [
       "times",
       `${dir.path}/m.lock`,
       "7",
