@@ -21,7 +21,8 @@
  * | `process_lock.waiting` (up-down counter) | calls waiting now | backend, kind, mode |
  *
  * Attribute keys are `process_lock.<name>` on spans and bare on metrics
- * (low cardinality: the lock's name is on spans only). Values: `backend`
+ * (low cardinality: the lock's name is on spans only, unless
+ * {@linkcode configureLockTelemetry} adds it). Values: `backend`
  * is `file` or `postgres`; `kind` is `lock`, `rwlock`, `semaphore`,
  * `decorator` or `web_lock`; `mode` is `exclusive` or `shared`; `outcome`
  * is `acquired`, `busy` (a try that failed), `timeout`, `aborted` or
@@ -49,7 +50,7 @@
  * @module
  */
 
-import { inSpan } from "./_core/_telemetry.ts";
+import { inSpan, setNameInMetrics } from "./_core/_telemetry.ts";
 
 /**
  * Runs `fn` inside a new span `process_lock.<what>` of the active trace,
@@ -80,4 +81,50 @@ export function withLockSpan<T>(
   attributes: Record<string, string | number | boolean> = {},
 ): Promise<T> {
   return inSpan(`process_lock.${what}`, attributes, fn);
+}
+
+/**
+ * Options of this project's telemetry.
+ *
+ * @example The lock's name on the metrics too
+ * ```ts
+ * import type { LockTelemetryOptions } from "@locks/process-lock/telemetry";
+ *
+ * const options: LockTelemetryOptions = { nameInMetrics: true };
+ * ```
+ */
+export interface LockTelemetryOptions {
+  /**
+   * Adds the lock's name (`name`) to the metrics' attributes. Every
+   * distinct lock then makes series of its own: keep it for a few locks.
+   *
+   * @default {false}
+   */
+  nameInMetrics?: boolean;
+}
+
+/**
+ * Sets the options of this project's telemetry, for the locks' calls from
+ * then on.
+ *
+ * @param options What to change.
+ * @throws {TypeError} If `nameInMetrics` is not a boolean.
+ *
+ * @example Naming the locks in the metrics
+ * ```ts
+ * import { configureLockTelemetry } from "@locks/process-lock/telemetry";
+ *
+ * configureLockTelemetry({ nameInMetrics: true });
+ * configureLockTelemetry({ nameInMetrics: false });
+ * ```
+ */
+export function configureLockTelemetry(options: LockTelemetryOptions): void {
+  const { nameInMetrics } = options;
+  if (nameInMetrics === undefined) return;
+  if (typeof nameInMetrics !== "boolean") {
+    throw new TypeError(
+      `Option "nameInMetrics" must be a boolean, got ${typeof nameInMetrics}`,
+    );
+  }
+  setNameInMetrics(nameInMetrics);
 }

@@ -40,6 +40,13 @@ interface Tools {
 }
 
 let tools: Tools | null | undefined;
+/** Whether the metrics carry the lock's name (high cardinality). */
+let nameInMetrics = false;
+
+/** Makes the metrics carry the lock's name, or not. */
+export function setNameInMetrics(on: boolean): void {
+  nameInMetrics = on;
+}
 
 /** The instruments, or null when OpenTelemetry is off (decided once). */
 export function telemetry(): Tools | null {
@@ -151,16 +158,18 @@ class Wait<H> {
     this.#backend = backend;
     this.#name = about.name;
     this.#labels = { backend: backend.system, kind: about.kind, mode };
+    if (nameInMetrics) this.#labels.name = about.name;
     this.#context = t.active();
     this.#span = t.startSpan(`${NS}.wait`, this.#attributes(), this.#context);
     t.waiting.add!(1, this.#labels);
   }
 
   #attributes(): Attributes {
-    const attributes: Attributes = { [`${NS}.name`]: this.#name };
+    const attributes: Attributes = {};
     for (const [key, value] of Object.entries(this.#labels)) {
       attributes[`${NS}.${key}`] = value;
     }
+    attributes[`${NS}.name`] = this.#name;
     return attributes;
   }
 

@@ -86,6 +86,59 @@ Deno.test(
 );
 
 Deno.test({
+  name: "a Web Locks request makes a wait and a hold span of kind web_lock",
+  ignore: !ON,
+}, async () => {
+  await using dir = await tempDir();
+  await using otlp = await receiver();
+  await using child = otelChild(otlp.env, ["request", dir.path]);
+  await child.waitFor("done");
+  await child.end();
+  const kinds = otlp.spans().map((s) => `${s.name} ${attr(s, "kind")}`);
+  assert.deepEqual(kinds.sort(), [
+    "process_lock.hold web_lock",
+    "process_lock.wait web_lock",
+  ]);
+});
+
+Deno.test({
+  name:
+    "a read lock, a semaphore slot and a decorator say their kind, mode and slot",
+  ignore: !ON,
+}, async () => {
+  await using dir = await tempDir();
+  await using otlp = await receiver();
+  await using child = otelChild(otlp.env, ["kinds", dir.path]);
+  await child.waitFor("done");
+  await child.end();
+  const holds = otlp.spans().filter((s) => s.name === "process_lock.hold")
+    .map((s) => [attr(s, "kind"), attr(s, "mode"), attr(s, "slot")]);
+  assert.deepEqual(holds.map(String).sort(), [
+    "decorator,exclusive,",
+    "rwlock,shared,",
+    "semaphore,exclusive,0",
+  ]);
+});
+
+Deno.test({
+  name: "the metrics carry the lock's name only when asked",
+  ignore: !ON,
+}, async () => {
+  await using dir = await tempDir();
+  await using otlp = await receiver();
+  await using plain = otelChild(otlp.env, ["times", `${dir.path}/p.lock`, "1"]);
+  await plain.waitFor("done");
+  await using named = otelChild(otlp.env, ["named", `${dir.path}/n.lock`]);
+  await named.waitFor("done");
+  await plain.end();
+  await named.end();
+  const names = otlp.points("process_lock.acquisitions").map((p) =>
+    p.attributes.find((a: Attr) => a.key === "name")?.value.stringValue
+  );
+  assert.deepEqual(names.sort(), [`${dir.path}/n.lock`, undefined]);
+});
+
+Deno.test({
   name: "the command line's command gets a TRACEPARENT of the hold's trace",
   ignore: !ON || Deno.build.os === "windows",
 }, async () => {
