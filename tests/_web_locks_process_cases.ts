@@ -2,9 +2,9 @@
 // by web_locks_test.ts on lock files and by pg_web_locks_test.ts on a real
 // PostgreSQL server: shared holders together while an exclusive request
 // waits, ifAvailable, aborts that leave nothing, query() of every process,
-// a killed holder.
+// a killed holder, and 8 processes that increment one counter.
 import assert from "node:assert/strict";
-import { fixture } from "./_helpers.ts";
+import { fixture, tempDir } from "./_helpers.ts";
 
 /** Where a test's managers keep their locks. */
 export type Where = { backend: "file" | "pg"; where: string };
@@ -82,7 +82,7 @@ processTest(
     await using a = child(w, "hold", name, "exclusive");
     await a.waitFor("held");
     await using t = child(w, "try", name, "exclusive");
-    assert.equal(await t.waitFor(""), "null");
+    assert.equal(await t.waitFor("", 5_000), "null");
     await a.end();
     await using t2 = child(w, "try", name, "exclusive");
     assert.equal(await t2.waitFor(""), "granted");
@@ -123,5 +123,21 @@ processTest(
     await x.end();
     const seen = await queryElsewhere(w, name);
     assert.deepEqual([seen.held, seen.pending], [[], []]);
+  },
+);
+
+processTest(
+  "8 processes x 200 request() increments of one counter lose nothing",
+  async (w, name) => {
+    await using dir = await tempDir();
+    const counter = `${dir.path}/counter`;
+    Deno.writeTextFileSync(counter, "0");
+    const workers = Array.from(
+      { length: 8 },
+      () => child(w, "count", name, counter, "200"),
+    );
+    for (const worker of workers) await worker.waitFor("counted", 60_000);
+    for (const worker of workers) await worker.end();
+    assert.equal(Deno.readTextFileSync(counter), "1600");
   },
 );
