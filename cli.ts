@@ -22,7 +22,9 @@
  * says how long it waited, what it got and who held the lock; `--status`
  * (with `--json`, one line of JSON) says who holds the lock, how and how
  * many wait, and exits 0 when it is free, 1 when it is held; `-V` prints
- * the version. `--help` lists them all. A directory or a read-only file can
+ * the version. `--help` lists them all. With `OTEL_DENO=true` the wait,
+ * hold and command are spans of one trace, and the command gets its
+ * `TRACEPARENT`. A directory or a read-only file can
  * be the lock.
  *
  * Exit status: the command's own; 128+N if it died of signal N (also when

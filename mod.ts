@@ -5,11 +5,13 @@
  * Inter-process locks for Deno: an exclusive lock, a readers-writer lock,
  * a counting semaphore ({@linkcode InterProcessSemaphore}: at most N holders
  * at once) and decorators, with the API of Python's `fasteners` in
- * TypeScript and times in milliseconds; and the Web Locks API
- * (`navigator.locks`) across processes, {@linkcode FileLockManager}.
+ * TypeScript and times in milliseconds; the Web Locks API
+ * (`navigator.locks`) across processes, {@linkcode FileLockManager}; and,
+ * with Deno's OpenTelemetry on, every wait and hold in your traces
+ * (`telemetry.ts`).
  *
  * The kernel lock on a file (`flock(2)` on Linux and macOS, `LockFileEx`
- * on Windows, through `Deno.FsFile.tryLock` and `lock`) does the locking.
+ * on Windows, through `Deno.FsFile.tryLock`) does the locking.
  * A holder that dies frees its lock with it, so there are no stale lock
  * files: the file is never deleted. The same locks across machines, on
  * PostgreSQL, are in `@locks/process-lock/postgres`.

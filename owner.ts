@@ -4,7 +4,8 @@
 /**
  * {@linkcode readLockOwner}: who holds an exclusive lock, for messages such
  * as "held by pid 1234 on host x since ..." when a non-blocking acquire
- * fails.
+ * fails; {@linkcode readLockStatus}: whether a lock is held, how, by whom
+ * and whether a process waits (the command line's `--status`).
  *
  * Every exclusive holder (an `InterProcessLock` or a write lock)
  * records its pid, host name and start time in the lock file when it takes

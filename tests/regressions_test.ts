@@ -394,8 +394,9 @@ Deno.test({
     const releasedAt = now();
     fresh.close(); // a release by closing, as most tools do
     const acquiredAt = Number((await waiter.waitFor("acquired")).split(" ")[1]);
+    // Two processes' clocks agree within a millisecond or so.
     assert.ok(
-      acquiredAt >= releasedAt,
+      acquiredAt >= releasedAt - 5,
       `the waiter held the old file ${
         (releasedAt - acquiredAt).toFixed(0)
       } ms before the new one was free`,
