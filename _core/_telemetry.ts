@@ -99,6 +99,15 @@ interface HoldSpan {
   labels: Attributes;
 }
 
+/** `fn()`, or undefined if it threw: telemetry never fails a lock call. */
+function safely<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}
+
 /** The hold span of each hold (a file, a session's hold, a slot). */
 const holdSpans = new WeakMap<object, HoldSpan>();
 
@@ -115,24 +124,28 @@ export function traced<H, R extends void | Promise<void>>(
   return {
     ...backend,
     async acquire(mode, options, objectSignal) {
-      const wait = new Wait(t, backend, about, mode);
+      const wait = safely(() => new Wait(t, backend, about, mode));
+      let hold: H | undefined;
       try {
-        const hold = await backend.acquire(mode, options, objectSignal);
-        if (hold === undefined) {
-          const busy = !options.blocking || options.timeout === 0;
-          wait.end(busy ? "busy" : "timeout");
-        } else {
-          wait.end("acquired", hold);
-        }
-        return hold;
+        hold = await backend.acquire(mode, options, objectSignal);
       } catch (error) {
         const aborted = objectSignal.aborted || options.signal?.aborted;
-        wait.end(aborted ? "aborted" : "error", undefined, error);
+        safely(() =>
+          wait?.end(aborted ? "aborted" : "error", undefined, error)
+        );
         throw error;
       }
+      const busy = !options.blocking || options.timeout === 0;
+      const outcome = hold !== undefined
+        ? "acquired"
+        : busy
+        ? "busy"
+        : "timeout";
+      safely(() => wait?.end(outcome, hold));
+      return hold;
     },
     release(hold) {
-      endHold(hold as object, undefined);
+      safely(() => endHold(hold as object, undefined));
       return backend.release(hold);
     },
   };
@@ -212,8 +225,10 @@ class Wait<H> {
     const lost = this.#backend.lostSignal?.(hold);
     lost?.addEventListener("abort", () => {
       if (!holdSpans.has(hold as object)) return; // released first
-      this.#t.lost.add!(1, this.#labels);
-      endHold(hold as object, lost.reason);
+      safely(() => {
+        this.#t.lost.add!(1, this.#labels);
+        endHold(hold as object, lost.reason);
+      });
     }, { once: true });
   }
 }
@@ -245,8 +260,8 @@ export async function inSpan<T>(
   fn: (traceparent: string | undefined) => Promise<T>,
 ): Promise<T> {
   const t = telemetry();
-  if (t === null) return await fn(undefined);
-  const span = t.startSpan(name, attributes, t.active());
+  const span = t && safely(() => t.startSpan(name, attributes, t.active()));
+  if (!t || !span) return await fn(undefined);
   const { traceId, spanId, traceFlags } = span.spanContext();
   const flags = traceFlags.toString(16).padStart(2, "0");
   const traceparent = `00-${traceId}-${spanId}-${flags}`;
@@ -256,9 +271,11 @@ export async function inSpan<T>(
       () => fn(traceparent),
     );
   } catch (error) {
-    span.setStatus({ code: STATUS_ERROR, message: String(error) });
+    safely(() =>
+      span.setStatus({ code: STATUS_ERROR, message: String(error) })
+    );
     throw error;
   } finally {
-    span.end();
+    safely(() => span.end());
   }
 }
