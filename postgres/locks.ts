@@ -122,7 +122,8 @@ function managerBackend(
 }
 
 /** Records the name of `key` in the server, once per process, in the
- * background (a failure only hides the name from `query()`). */
+ * background (a failure only hides the name from other processes'
+ * `query()`). */
 function register(options: SessionOptions, key: bigint, name: string): void {
   if (registered.has(key)) return;
   if (registered.size >= MAX_REGISTERED) registered.clear();
@@ -130,7 +131,9 @@ function register(options: SessionOptions, key: bigint, name: string): void {
   const statement = registerNameStatement(key, name);
   runStatement(options, "Cannot name", `"${name}"`, statement, STATEMENT_MS)
     .catch((error) => {
-      registered.delete(key);
+      // Not tried again (a role that may not create the table would pay a
+      // connection per request): the name stays out of other processes'
+      // query() for this process's life.
       options.logger?.debug(`Could not record the lock name: ${error}`);
     });
 }
