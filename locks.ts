@@ -64,11 +64,8 @@ import { LockManagerCore } from "./_core/_manager.ts";
 import { checkObject, describe } from "./_core/_options.ts";
 import type { Logger } from "./_core/types.ts";
 import { LockManager } from "./_core/web_locks.ts";
-import {
-  defaultLockDir,
-  fileManagerBackend,
-  newClientId,
-} from "./_file/_manager.ts";
+import { defaultLockDir, fileManagerBackend } from "./_file/_manager.ts";
+import { newClientId } from "./_core/_host.ts";
 import { resolveLockOptions, toLockPath } from "./_file/_options.ts";
 
 export * from "./_core/web_locks.ts";

@@ -10,7 +10,6 @@ import type { ResolvedLockOptions } from "./_options.ts";
 import type { ManagerBackend } from "../_core/_backend.ts";
 import type { Backend } from "../_core/_backend.ts";
 import type { LockInfo, LockSnapshot } from "../_core/web_locks.ts";
-import { hostname } from "../_core/_host.ts";
 import { resolveAcquireOptions } from "../_core/_options.ts";
 
 /** The folder of the managers' request files, inside the lock directory. */
@@ -22,14 +21,6 @@ const PUBLISH_MS = 5;
 const MAX_KEPT = 256;
 /** How many of a name's characters the file name keeps, for people. */
 const READABLE_CHARS = 40;
-
-let managers = 0;
-
-/** A new manager's client id: its process, host and number in it. */
-export function newClientId(): string {
-  const host = hostname();
-  return `${Deno.pid}${host ? `@${host}` : ""}/${++managers}`;
-}
 
 /**
  * The default lock directory: one per user on this host.

@@ -5,7 +5,7 @@
 
 import { LockManagerCore } from "../_core/_manager.ts";
 import type { ManagerBackend } from "../_core/_backend.ts";
-import { hostname } from "../_core/_host.ts";
+import { hostname, newClientId, processId } from "../_core/_host.ts";
 import {
   type LockInfo,
   LockManager,
@@ -33,7 +33,6 @@ const registered = new Set<bigint>();
 const MAX_REGISTERED = 10_000;
 /** The requests of this process's managers that have some, by client id. */
 const local = new Map<string, () => LockSnapshot>();
-let managers = 0;
 
 /**
  * The Web Locks API (`navigator.locks`) across processes and machines, on
@@ -82,8 +81,7 @@ export class PostgresLockManager extends LockManager {
    */
   constructor(options?: PostgresLockOptions) {
     const session = resolvePostgresOptions(options);
-    const host = hostname();
-    const clientId = `${Deno.pid}${host ? `@${host}` : ""}/${++managers}`;
+    const clientId = newClientId();
     super(new LockManagerCore(managerBackend(session, clientId), clientId));
   }
 }
@@ -173,7 +171,7 @@ async function queryOthers(
     const info: LockInfo = {
       name: JSON.parse(String(row.name)),
       mode: row.exclusive ? "exclusive" : "shared",
-      clientId: `${pid}${host ? `@${host}` : ""}`,
+      clientId: processId(pid, host),
     };
     (row.granted ? snapshot.held : snapshot.pending).push(info);
   }

@@ -3,6 +3,7 @@
 // across processes, a steal across processes, and the command line's
 // --status on a PostgreSQL lock.
 import assert from "node:assert/strict";
+import { FileLockManager } from "../mod.ts";
 import { PostgresLock, PostgresLockManager } from "../postgres/mod.ts";
 import { run } from "./_helpers.ts";
 import { pgTest, unique, url } from "./_pg_helpers.ts";
@@ -75,5 +76,24 @@ pgTest(
     await holder.release();
     assert.equal(await waiting, true);
     await waiter.release();
+  },
+);
+
+pgTest(
+  "web locks: a file manager and a PostgreSQL manager of one process never share a client id",
+  () => {
+    const dir = Deno.makeTempDirSync();
+    try {
+      const ids = [
+        new FileLockManager({ dir }).clientId,
+        new PostgresLockManager({ url }).clientId,
+        new FileLockManager({ dir }).clientId,
+      ];
+      // One count for both backends: consecutive numbers.
+      const numbers = ids.map((id) => Number(id.split("/").at(-1)));
+      assert.deepEqual(numbers, [numbers[0], numbers[0] + 1, numbers[0] + 2]);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
   },
 );

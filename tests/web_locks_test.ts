@@ -3,7 +3,7 @@
 // _web_locks_process_cases.ts across real processes, and a steal refused
 // across processes.
 import assert from "node:assert/strict";
-import { FileLockManager } from "../mod.ts";
+import { configureLockTelemetry, FileLockManager } from "../mod.ts";
 import { tempDir } from "./_helpers.ts";
 import { CASES, type Manager } from "./_web_locks_cases.ts";
 import {
@@ -43,4 +43,18 @@ Deno.test("file: steal against a lock another process holds rejects with NotSupp
   await a.waitFor("held");
   await using s = child(w, "steal", "s");
   assert.equal(await s.waitFor("rejected"), "rejected NotSupportedError");
+});
+
+Deno.test("bad FileLockManager options and telemetry options throw TypeError, naming the option", async () => {
+  await using dir = await tempDir();
+  // @ts-expect-error: dir must be a string or URL
+  assert.throws(() => new FileLockManager({ dir: 5 }), /"dir"/);
+  const misspelt = { dri: dir.path } as unknown as { dir: string };
+  assert.throws(() => new FileLockManager(misspelt), /did you mean "dir"/);
+  // @ts-expect-error: not a boolean
+  assert.throws(() => configureLockTelemetry({ nameInMetrics: 1 }), TypeError);
+  const a = new FileLockManager({ dir: dir.path });
+  const b = new FileLockManager({ dir: dir.path });
+  assert.notEqual(a.clientId, b.clientId);
+  assert.match(a.clientId, new RegExp(`^${Deno.pid}(@[^/]*)?/\\d+$`));
 });
